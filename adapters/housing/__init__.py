@@ -1,0 +1,1 @@
+"""Housing adapter: answers locate enquiries from tenancy records (issue 5)."""

@@ -1,0 +1,1 @@
+"""Bridge between LA hubs for cross-border exchanges (issue 5)."""

@@ -1,0 +1,1 @@
+"""School adapter: admission-register events to statutory returns (issue 5)."""
