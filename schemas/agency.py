@@ -5,7 +5,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 from schemas.identifiers import check_la_code, check_laestab
 from schemas.reference import current_la_codes
@@ -93,5 +93,39 @@ def code_of(agency_id: str) -> str:
     return agency_id.partition(":")[2]
 
 
-AgencyId = Annotated[str, AfterValidator(check_agency_id)]
+def _agency_schema(kinds: str, code: str) -> WithJsonSchema:
+    pattern = f"^({kinds}):{code}$"
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": "agency id"})
+
+
+AgencyId = Annotated[
+    str,
+    AfterValidator(check_agency_id),
+    _agency_schema("|".join(AgencyKind), "[A-Za-z0-9-]+"),
+]
 """An agency id `KIND:CODE`, e.g. `la:330`, `school:3304000`, `health:M85001`."""
+
+
+def _of_kind(kind: AgencyKind) -> AfterValidator:
+    def check(value: str) -> str:
+        if kind_of(value) is not kind:
+            raise ValueError(f"agency id must be of kind {kind.value}")
+        return value
+
+    return AfterValidator(check)
+
+
+SchoolId = Annotated[
+    str,
+    AfterValidator(check_agency_id),
+    _of_kind(AgencyKind.SCHOOL),
+    _agency_schema("school", "[0-9]{7}"),
+]
+"""An agency id of kind `school` (`school:LAESTAB`)."""
+LaId = Annotated[
+    str,
+    AfterValidator(check_agency_id),
+    _of_kind(AgencyKind.LA),
+    _agency_schema("la", "[0-9]{3}"),
+]
+"""An agency id of kind `la` (`la:` + DfE LA code)."""

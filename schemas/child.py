@@ -85,3 +85,20 @@ class NewSchool(WireModel):
         if self.school.is_unknown and self.start_date is not None:
             raise ValueError("an unknown destination school cannot have a start date")
         return self
+
+
+class PupilSummary(WireModel):
+    """The least that identifies a pupil between schools and LAs: names, date of birth, and the
+    UPN where the pupil has one (UPNs belong to the education context only).
+    """
+
+    forenames: Name
+    surname: Name
+    date_of_birth: date
+    upn: Upn | None = None
+
+
+def check_not_before_birth(date_of_birth: date, when: date | None, field: str) -> None:
+    """Refuse an event dated before the child was born (names the field, not the dates)."""
+    if when is not None and when < date_of_birth:
+        raise ValueError(f"{field} is before the child's date of birth")

@@ -81,7 +81,9 @@ class RiskFlag(StrEnum):
         return self in _SAME_DAY
 
 
-_SAME_DAY = frozenset({RiskFlag.CHILD_PROTECTION_PLAN, RiskFlag.LOOKED_AFTER, RiskFlag.RISK_OF_HARM})
+_SAME_DAY = frozenset(
+    {RiskFlag.CHILD_PROTECTION_PLAN, RiskFlag.LOOKED_AFTER, RiskFlag.RISK_OF_HARM}
+)
 
 
 class Sex(StrEnum):

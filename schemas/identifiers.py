@@ -8,7 +8,7 @@ identifier cannot leak into a log through a validation error.
 import re
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from schemas.reference import current_la_codes
 
@@ -101,19 +101,60 @@ def _normalise_postcode(value: object) -> object:
     return f"{match.group(1)} {match.group(2)}"
 
 
-Upn = Annotated[str, AfterValidator(_check_upn)]
+def _wire_form(pattern: str, description: str) -> WithJsonSchema:
+    """The exported JSON Schema of an identifier: its canonical wire form as a pattern.
+
+    The check algorithms (check letter, modulus 11, the LA code list) cannot be expressed in
+    JSON Schema; the pattern lets another system catch malformed values before sending.
+    """
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
+
+
+Upn = Annotated[
+    str,
+    AfterValidator(_check_upn),
+    _wire_form(_UPN_RE.pattern, "Unique Pupil Number; the check letter must match"),
+]
 """Unique Pupil Number, permanent or temporary, with its check letter verified."""
-NhsNumber = Annotated[str, AfterValidator(_check_nhs)]
+NhsNumber = Annotated[
+    str,
+    AfterValidator(_check_nhs),
+    _wire_form(_NHS_RE.pattern, "NHS number, 10 digits; the modulus 11 check must pass"),
+]
 """NHS number, 10 digits (spaces or hyphens accepted on input), modulus 11 verified."""
-LaCode = Annotated[str, AfterValidator(check_la_code)]
+LaCode = Annotated[
+    str,
+    AfterValidator(check_la_code),
+    _wire_form(_LA_RE.pattern, "DfE code of a current English local authority"),
+]
 """DfE 3-digit code of a current English LA (old codes are valid only inside UPNs)."""
-Laestab = Annotated[str, AfterValidator(check_laestab)]
+Laestab = Annotated[
+    str,
+    AfterValidator(check_laestab),
+    _wire_form(_LAESTAB_RE.pattern, "LAESTAB: current LA code + 4-digit establishment number"),
+]
 """7-digit LAESTAB of a school in a current English LA."""
-DestinationLaestab = Annotated[str, AfterValidator(_check_destination_laestab)]
+DestinationLaestab = Annotated[
+    str,
+    AfterValidator(_check_destination_laestab),
+    _wire_form(r"^([0-9]{7}|XXXXXXX)$", "LAESTAB, or XXXXXXX for destination unknown"),
+]
 """A LAESTAB, or `XXXXXXX` for "destination unknown" (the lost-pupil convention)."""
-Urn = Annotated[str, _check_pattern(_URN_RE, "URN must be 6 digits")]
+Urn = Annotated[
+    str,
+    _check_pattern(_URN_RE, "URN must be 6 digits"),
+    _wire_form(_URN_RE.pattern, "DfE unique reference number of an establishment"),
+]
 """6-digit DfE unique reference number of an establishment."""
-OdsCode = Annotated[str, _check_pattern(_ODS_RE, "ODS code must be 3-10 capitals or digits")]
+OdsCode = Annotated[
+    str,
+    _check_pattern(_ODS_RE, "ODS code must be 3-10 capitals or digits"),
+    _wire_form(_ODS_RE.pattern, "NHS Organisation Data Service code"),
+]
 """NHS Organisation Data Service code (GP practices, trusts)."""
-Postcode = Annotated[str, BeforeValidator(_normalise_postcode)]
+Postcode = Annotated[
+    str,
+    BeforeValidator(_normalise_postcode),
+    _wire_form(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$", "UK postcode, capitals, one space"),
+]
 """UK postcode, normalised to capitals with one space."""

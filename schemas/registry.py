@@ -4,6 +4,7 @@ A reader that knows version N of a type can take any version the registry can mi
 an unknown type or version is refused with a specific error.
 """
 
+import builtins
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,7 @@ class MessageSpec:
 
     type: str
     version: int
-    model: type[WireModel]
+    model: builtins.type[WireModel]  # `type` is shadowed by the field above
     special_category: bool = False
     """True when the payload can carry special category data (health, SEN)."""
 
@@ -100,7 +101,7 @@ class SchemaRegistry:
 
     def migrate(self, message_type: str, payload: WireModel, target: int) -> WireModel:
         """Convert a payload to another version, one adjacent step at a time."""
-        current = self._version_of(message_type, payload)
+        current = self.version_of(message_type, payload)
         self.spec(message_type, target)
         while current != target:
             step = current + (1 if target > current else -1)
@@ -111,7 +112,8 @@ class SchemaRegistry:
             current = step
         return payload
 
-    def _version_of(self, message_type: str, payload: WireModel) -> int:
+    def version_of(self, message_type: str, payload: WireModel) -> int:
+        """The schema version whose model `payload` is an instance of."""
         for (t, v), spec in self._specs.items():
             if t == message_type and type(payload) is spec.model:
                 return v

@@ -1,0 +1,1 @@
+"""The LA hub and the trust core: envelope, directory, (later) router, ledger and gateway."""

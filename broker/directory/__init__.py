@@ -1,0 +1,1 @@
+"""The agency directory: agencies, their public keys and status (DESIGN.md section 4)."""

@@ -1,0 +1,181 @@
+"""The directory's system of record in SQL: create agencies with keys, rotate, suspend, revoke."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from joserfc.jwk import OKPKey
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from broker import errors
+from broker.directory.keystore import FileKeystore
+from broker.clock import Clock, utc_now
+from broker.directory.model import (
+    Agency,
+    AgencyStatus,
+    DirectorySnapshot,
+    KeyStatus,
+    KeyUse,
+    PublicKey,
+)
+from broker.directory.tables import AgencyRow, KeyRow, as_utc
+from schemas.agency import AgencyKind, check_agency_id, code_of, kind_of
+
+_CURVES = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
+
+
+def new_key(use: KeyUse) -> OKPKey:
+    """A fresh Ed25519 (sig) or X25519 (enc) key whose kid is its RFC 7638 thumbprint."""
+    key = OKPKey.generate_key(_CURVES[use], parameters={"use": use.value}, auto_kid=True)
+    return key
+
+
+def home_la_of(agency_id: str) -> str | None:
+    """The LA code implied by an agency id, where its code starts with one."""
+    kind, code = kind_of(agency_id), code_of(agency_id)
+    if kind in (AgencyKind.LA, AgencyKind.SOCIAL_CARE, AgencyKind.HUB, AgencyKind.SCHOOL):
+        return code[:3]
+    if code[:3].isdigit() and code[3:4] == "-":
+        return code[:3]
+    return None
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    """How long a rotated-out key stays valid for verification and decryption."""
+
+    rotation_overlap: timedelta = timedelta(days=7)
+
+
+class SqlDirectoryStore:
+    """Reads and changes the directory in the database; private keys go to the keystore."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        keystore: FileKeystore,
+        policy: KeyPolicy | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._keystore = keystore
+        self._policy = policy or KeyPolicy()
+        self._clock = clock
+
+    def add_agency(self, agency_id: str, name: str, home_la: str | None = None) -> Agency:
+        """Register an agency with fresh signing and encryption key pairs."""
+        check_agency_id(agency_id)
+        la = home_la or home_la_of(agency_id)
+        if la is None:
+            raise errors.DirectoryError("this kind of agency needs an explicit home LA")
+        now = self._clock()
+        with Session(self._engine) as session:
+            if session.get(AgencyRow, agency_id) is not None:
+                raise errors.AgencyExists("an agency with this id exists")
+            row = AgencyRow(
+                id=agency_id,
+                kind=kind_of(agency_id).value,
+                name=name,
+                home_la=la,
+                status=AgencyStatus.ACTIVE.value,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            self._add_keys(session, agency_id, now)
+            session.commit()
+            return _agency(row)
+
+    def rotate_keys(self, agency_id: str) -> list[str]:
+        """New key pairs sign and receive from now; the old ones stay valid for the overlap."""
+        now = self._clock()
+        with Session(self._engine) as session:
+            self._require(session, agency_id)
+            for key in self._active_keys(session, agency_id):
+                if key.not_after is None or as_utc(key.not_after) > now:
+                    key.not_after = now + self._policy.rotation_overlap
+                    session.add(key)
+            kids = self._add_keys(session, agency_id, now)
+            session.commit()
+        return kids
+
+    def set_status(self, agency_id: str, status: AgencyStatus) -> None:
+        """Suspend, reinstate or revoke an agency; revoking also revokes all its keys at once."""
+        with Session(self._engine) as session:
+            row = self._require(session, agency_id)
+            if row.status == AgencyStatus.REVOKED.value and status is not AgencyStatus.REVOKED:
+                raise errors.DirectoryError("a revoked agency cannot be reinstated")
+            row.status = status.value
+            session.add(row)
+            if status is AgencyStatus.REVOKED:
+                for key in self._active_keys(session, agency_id):
+                    key.status = KeyStatus.REVOKED.value
+                    session.add(key)
+            session.commit()
+
+    def revoke_key(self, kid: str) -> None:
+        """Revoke one key at once (e.g. a compromised key) without touching the agency."""
+        with Session(self._engine) as session:
+            key = session.get(KeyRow, kid)
+            if key is None:
+                raise errors.UnknownKey("key id is not in the directory")
+            key.status = KeyStatus.REVOKED.value
+            session.add(key)
+            session.commit()
+
+    def snapshot(self) -> DirectorySnapshot:
+        """A fresh in-memory view (reflects revocations made up to now)."""
+        with Session(self._engine) as session:
+            agencies = [_agency(r) for r in session.exec(select(AgencyRow))]
+            keys = [_public_key(r) for r in session.exec(select(KeyRow))]
+        return DirectorySnapshot(agencies, keys)
+
+    def _add_keys(self, session: Session, agency_id: str, now: datetime) -> list[str]:
+        kids = []
+        for use in KeyUse:
+            key = new_key(use)
+            self._keystore.save(agency_id, key)
+            session.add(
+                KeyRow(
+                    kid=key.kid,
+                    agency_id=agency_id,
+                    use=use.value,
+                    public_jwk=json.dumps(key.as_dict(private=False)),
+                    not_before=now,
+                    status=KeyStatus.ACTIVE.value,
+                    created_at=now,
+                )
+            )
+            kids.append(str(key.kid))
+        return kids
+
+    @staticmethod
+    def _require(session: Session, agency_id: str) -> AgencyRow:
+        row = session.get(AgencyRow, agency_id)
+        if row is None:
+            raise errors.AgencyNotFound("agency is not in the directory")
+        return row
+
+    @staticmethod
+    def _active_keys(session: Session, agency_id: str) -> list[KeyRow]:
+        query = select(KeyRow).where(
+            KeyRow.agency_id == agency_id, KeyRow.status == KeyStatus.ACTIVE.value
+        )
+        return list(session.exec(query))
+
+
+def _agency(row: AgencyRow) -> Agency:
+    return Agency(row.id, row.kind, row.name, row.home_la, AgencyStatus(row.status))
+
+
+def _public_key(row: KeyRow) -> PublicKey:
+    return PublicKey(
+        kid=row.kid,
+        agency_id=row.agency_id,
+        use=KeyUse(row.use),
+        jwk=OKPKey.import_key(json.loads(row.public_jwk)),
+        not_before=as_utc(row.not_before),
+        not_after=as_utc(row.not_after) if row.not_after else None,
+        status=KeyStatus(row.status),
+    )

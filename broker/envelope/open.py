@@ -1,0 +1,226 @@
+"""Opening: every check of DESIGN.md section 3, in a fixed order, each with its reason code.
+
+`HeaderVerifier` does what the blind hub can (outer signature, times, digest, known type);
+`Opener` adds what only the recipient can (decrypt, inner signature, binding, schema, replay).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from joserfc.jwk import OKPKey
+from pydantic import ValidationError
+
+from broker import errors
+from broker.clock import Clock, utc_now
+from broker.directory.model import AgencyStatus, KeyDirectory, KeyUse, PublicKey
+from broker.envelope.config import EnvelopeConfig
+from broker.envelope.jose import (
+    INNER_TYP,
+    OUTER_TYP,
+    Jose,
+    check_jwe_header,
+    check_jws_header,
+    protected_header,
+    sha256_b64url,
+)
+from broker.envelope.replay import ReplayCache
+from broker.envelope.wire import Envelope, InnerClaims, OuterClaims
+from schemas.base import WireModel
+from schemas.errors import (
+    SchemaError,
+    UnknownMessageTypeError,
+    UnknownSchemaVersionError,
+)
+from schemas.registry import SchemaRegistry, default_registry
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An envelope whose outer layer checked out."""
+
+    envelope: Envelope
+    claims: OuterClaims
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A message opened by its recipient."""
+
+    claims: OuterClaims
+    payload: WireModel
+
+
+class HeaderVerifier:
+    """Checks the outer layer against the directory; holds no decryption key."""
+
+    def __init__(
+        self,
+        directory: KeyDirectory,
+        *,
+        registry: SchemaRegistry | None = None,
+        config: EnvelopeConfig | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.directory = directory
+        self.registry = registry or default_registry()
+        self.config = config or EnvelopeConfig()
+        self.jose = Jose(self.config.max_bytes)
+        self.clock = clock
+
+    def verify(self, raw: bytes | str) -> Verified:
+        """Verify the outer layer. Every failure is an `EnvelopeError` with a reason code."""
+        try:
+            return self._verify(raw)
+        except errors.EnvelopeError:
+            raise
+        except Exception as exc:  # garbage must never crash a consumer
+            log.warning("envelope.unexpected_error", stage="verify", error=type(exc).__name__)
+            raise errors.Malformed("envelope could not be parsed") from None
+
+    def _verify(self, raw: bytes | str) -> Verified:
+        if len(raw) > self.config.max_bytes:
+            raise errors.TooLarge("envelope exceeds the size limit")
+        envelope = _parse_envelope(raw)
+        kid = check_jws_header(protected_header(envelope.header, 3), OUTER_TYP)
+        now = self.clock()
+        key = self._usable_key(kid, KeyUse.SIG, now)
+        claims = _parse_outer(self.jose.verify(envelope.header, key.jwk))
+        if key.agency_id != claims.iss:
+            raise errors.ClaimsMismatch("header is not signed by the sender it names")
+        if self.directory.agency(claims.iss).status is not AgencyStatus.ACTIVE:
+            raise errors.SenderNotActive("sending agency is not active")
+        self._check_times(claims, now)
+        if sha256_b64url(envelope.jwe) != claims.jwe_sha256:
+            raise errors.DigestMismatch("JWE does not match the signed digest")
+        self._check_type(claims)
+        return Verified(envelope, claims)
+
+    def _usable_key(self, kid: str, use: KeyUse, now: datetime) -> PublicKey:
+        key = self.directory.public_key(kid)
+        if key.use is not use:
+            raise errors.UnknownKey("key is not a key of this use")
+        key.check_usable(now, self.config.clock_skew)
+        return key
+
+    def _check_times(self, claims: OuterClaims, now: datetime) -> None:
+        skew = self.config.clock_skew.total_seconds()
+        stamp = now.timestamp()
+        if claims.exp <= claims.iat or claims.exp - claims.iat > self._max_lifetime():
+            raise errors.Malformed("expiry is not within the allowed lifetime")
+        if claims.iat > stamp + skew:
+            raise errors.NotYetValid("issued in the future")
+        if claims.exp < stamp - skew:
+            raise errors.Expired("message has expired")
+
+    def _max_lifetime(self) -> float:
+        return self.config.max_lifetime.total_seconds()
+
+    def _check_type(self, claims: OuterClaims) -> None:
+        try:
+            self.registry.spec(claims.cme_type, claims.cme_ver)
+        except UnknownMessageTypeError:
+            raise errors.UnknownMessageType("unknown message type") from None
+        except UnknownSchemaVersionError:
+            raise errors.UnknownSchemaVersion("unknown schema version") from None
+
+    def inner_key(self, kid: str, sender: str) -> PublicKey:
+        """The sender's key for the inner signature: it must belong to the outer `iss`."""
+        key = self._usable_key(kid, KeyUse.SIG, self.clock())
+        if key.agency_id != sender:
+            raise errors.ClaimsMismatch("inner layer is signed by another agency")
+        return key
+
+
+@dataclass(frozen=True)
+class RecipientIdentity:
+    """The opening agency and every private decryption key it holds, by kid."""
+
+    agency_id: str
+    decryption_keys: dict[str, OKPKey]
+
+
+class Opener:
+    """Opens messages addressed to one agency."""
+
+    def __init__(
+        self,
+        recipient: RecipientIdentity,
+        verifier: HeaderVerifier,
+        replay_cache: ReplayCache | None = None,
+    ) -> None:
+        self._me = recipient
+        self._verifier = verifier
+        self._replay = replay_cache
+
+    def open(self, raw: bytes | str) -> Opened:
+        """Verify, decrypt and validate; raises an `EnvelopeError` with a reason code."""
+        verified = self._verifier.verify(raw)
+        try:
+            return self._open(verified)
+        except errors.EnvelopeError:
+            raise
+        except Exception as exc:  # garbage must never crash a consumer
+            log.warning("envelope.unexpected_error", stage="open", error=type(exc).__name__)
+            raise errors.Malformed("envelope could not be opened") from None
+
+    def _open(self, verified: Verified) -> Opened:
+        claims = verified.claims
+        if claims.aud != self._me.agency_id:
+            raise errors.WrongRecipient("message is addressed to another agency")
+        enc_kid = check_jwe_header(protected_header(verified.envelope.jwe, 5))
+        key = self._me.decryption_keys.get(enc_kid)
+        if key is None:
+            raise errors.WrongRecipient("message is encrypted to another key")
+        inner_jws = self._verifier.jose.decrypt(verified.envelope.jwe, key).decode("ascii")
+        inner_kid = check_jws_header(protected_header(inner_jws, 3), INNER_TYP)
+        signer = self._verifier.inner_key(inner_kid, claims.iss)
+        inner = _parse_inner(self._verifier.jose.verify(inner_jws, signer.jwk))
+        if inner.model_dump(exclude={"payload"}) != claims.binding():
+            raise errors.ClaimsMismatch("inner and outer claims differ")
+        payload = self._validate(claims, inner.payload)
+        self._check_replay(claims)
+        return Opened(claims, payload)
+
+    def _validate(self, claims: OuterClaims, data: dict[str, Any]) -> WireModel:
+        try:
+            return self._verifier.registry.validate(claims.cme_type, claims.cme_ver, data)
+        except SchemaError as exc:
+            raise errors.SchemaInvalid(str(exc)) from None
+
+    def _check_replay(self, claims: OuterClaims) -> None:
+        if self._replay is None:
+            return
+        keep_until = datetime.fromtimestamp(claims.exp, tz=utc_now().tzinfo)
+        keep_until += timedelta(seconds=self._verifier.config.clock_skew.total_seconds())
+        if not self._replay.remember(claims.iss, str(claims.jti), keep_until):
+            raise errors.Replayed("message id already accepted")
+
+
+def _parse_envelope(raw: bytes | str) -> Envelope:
+    try:
+        return Envelope.model_validate_json(raw)
+    except ValidationError:
+        raise errors.Malformed("not a CME envelope") from None
+
+
+def _parse_outer(data: bytes) -> OuterClaims:
+    try:
+        return OuterClaims.model_validate(json.loads(data))
+    except ValidationError as exc:
+        if any(e["loc"][:1] == ("justification",) for e in exc.errors()):
+            raise errors.JustificationInvalid("justification is missing or invalid") from None
+        raise errors.Malformed("header claims are not valid") from None
+    except ValueError:
+        raise errors.Malformed("header claims are not JSON") from None
+
+
+def _parse_inner(data: bytes) -> InnerClaims:
+    try:
+        return InnerClaims.model_validate(json.loads(data))
+    except ValueError:  # ValidationError is a ValueError
+        raise errors.Malformed("inner claims are not valid") from None

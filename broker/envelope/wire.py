@@ -1,0 +1,66 @@
+"""Wire models of the envelope (see docs/wire-format.md).
+
+On the wire an envelope is a small JSON object holding two compact JOSE strings:
+
+    {"cme": 1, "header": <outer JWS>, "jwe": <JWE whose plaintext is the inner JWS>}
+
+The outer JWS's payload is `OuterClaims` (readable by the hub, no personal data); the inner
+JWS's payload is `InnerClaims` (binding claims + the message payload), readable only by the
+recipient.
+"""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.agency import AgencyId
+from schemas.base import WireModel
+from schemas.justification import Justification
+
+WIRE_VERSION = 1
+MessageType = Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)]
+SchemaVersion = Annotated[int, Field(ge=1, le=999)]
+NumericDate = Annotated[int, Field(ge=0, le=2**40)]
+SubjectRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{22}$")]
+Digest = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{43}$")]
+
+
+class BindingClaims(WireModel):
+    """Claims present in both layers; the recipient checks they are equal."""
+
+    jti: UUID
+    iss: AgencyId
+    aud: AgencyId
+    iat: NumericDate
+    exp: NumericDate
+    cme_type: MessageType
+    cme_ver: SchemaVersion
+
+
+class OuterClaims(BindingClaims):
+    """What the hub can read and route on: ids, parties, times, justification, pseudonyms."""
+
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+    subject_refs: tuple[SubjectRef, ...] = Field(default=(), max_length=8)
+    justification: Justification
+    jwe_sha256: Digest
+
+    def binding(self) -> dict[str, Any]:
+        """The binding claims only, for comparison with the inner layer."""
+        return self.model_dump(include=set(BindingClaims.model_fields))
+
+
+class InnerClaims(BindingClaims):
+    """Signed by the sender and encrypted to the recipient: binding claims + payload."""
+
+    payload: dict[str, Any]
+
+
+class Envelope(WireModel):
+    """The message as it travels (AMQP body, HTTPS request body, a file)."""
+
+    cme: Literal[1] = WIRE_VERSION
+    header: Annotated[str, Field(min_length=10)]
+    jwe: Annotated[str, Field(min_length=10)]

@@ -1,0 +1,64 @@
+"""The one settings class (environment variables with the `CME_` prefix).
+
+Reading settings does no I/O beyond the environment: directories are created by the
+composition root when something needs them.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"  # noqa: S105 - placeholder, refused in production
+
+
+class Environment(StrEnum):
+    """Where the broker runs; placeholder secrets are refused outside development."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration for every process of the broker."""
+
+    model_config = SettingsConfigDict(env_prefix="CME_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory"
+    )
+    rabbitmq_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
+    keystore_dir: Path | None = Field(
+        default=None, description="private keys; default: <data dir>/keystore"
+    )
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    hub_id: str = "hub:330"
+    max_envelope_bytes: int = Field(default=256 * 1024, ge=4096, le=8 * 1024 * 1024)
+    clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    max_message_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            key = self.pseudonym_key.get_secret_value()
+            if key == DEV_PSEUDONYM_KEY or len(key) < 32:
+                raise ValueError("CME_PSEUDONYM_KEY must be set to a secret of 32+ characters")
+            if "guest:guest@" in self.rabbitmq_url.get_secret_value():
+                raise ValueError("CME_RABBITMQ_URL must not use the guest account in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cme.db').resolve()}"
+
+    @property
+    def resolved_keystore_dir(self) -> Path:
+        """Where private keys live (never in the database)."""
+        return self.keystore_dir or self.data_dir / "keystore"
