@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
+from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 
 from broker.clock import Clock, utc_now
@@ -66,6 +67,16 @@ class Container:
     def snapshot(self) -> DirectorySnapshot:
         """A fresh view of the directory (revocations take effect at once)."""
         return self.directory_store.snapshot()
+
+    def hub_signing_key(self) -> OKPKey:
+        """The hub's own signing key (the hub is registered as an agency on first use)."""
+        hub_id = self.settings.hub_id
+        snapshot = self.snapshot()
+        if hub_id not in {a.id for a in snapshot.agencies()}:
+            self.directory_store.add_agency(hub_id, "LA hub")
+            snapshot = self.snapshot()
+        kid = snapshot.current_key(hub_id, KeyUse.SIG, self.clock()).kid
+        return self.keystore.load(hub_id, kid)
 
     def sealer(self, agency_id: str, directory: KeyDirectory | None = None) -> Sealer:
         """A sealer for an agency whose private keys are in this keystore."""

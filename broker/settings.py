@@ -11,7 +11,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"  # noqa: S105 - placeholder, refused in production
+DEV_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"  # placeholder, refused in production
 
 
 class Environment(StrEnum):

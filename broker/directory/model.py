@@ -97,7 +97,7 @@ class DirectorySnapshot:
         """Every agency, sorted by id."""
         return sorted(self._agencies.values(), key=lambda a: a.id)
 
-    def keys(self) -> list[PublicKey]:
+    def public_keys(self) -> list[PublicKey]:
         """Every key, sorted by agency then start of validity."""
         return sorted(self._keys.values(), key=lambda k: (k.agency_id, k.not_before, k.kid))
 

@@ -3,14 +3,15 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from broker import errors
-from broker.directory.keystore import FileKeystore
 from broker.clock import Clock, utc_now
+from broker.directory.keystore import FileKeystore
 from broker.directory.model import (
     Agency,
     AgencyStatus,
@@ -22,13 +23,12 @@ from broker.directory.model import (
 from broker.directory.tables import AgencyRow, KeyRow, as_utc
 from schemas.agency import AgencyKind, check_agency_id, code_of, kind_of
 
-_CURVES = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
+_CURVES: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
 
 
 def new_key(use: KeyUse) -> OKPKey:
     """A fresh Ed25519 (sig) or X25519 (enc) key whose kid is its RFC 7638 thumbprint."""
-    key = OKPKey.generate_key(_CURVES[use], parameters={"use": use.value}, auto_kid=True)
-    return key
+    return OKPKey.generate_key(_CURVES[use], parameters={"use": use.value}, auto_kid=True)
 
 
 def home_la_of(agency_id: str) -> str | None:
@@ -138,7 +138,7 @@ class SqlDirectoryStore:
             self._keystore.save(agency_id, key)
             session.add(
                 KeyRow(
-                    kid=key.kid,
+                    kid=str(key.kid),
                     agency_id=agency_id,
                     use=use.value,
                     public_jwk=json.dumps(key.as_dict(private=False)),

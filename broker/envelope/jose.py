@@ -8,13 +8,14 @@ parameter is refused with its own reason rather than whatever the library would 
 import base64
 import hashlib
 import json
+import re
 from typing import Any, Final
 
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import OKPKey
-from joserfc.jws import JWSRegistry
+from joserfc.jws import CompactSignature, JWSRegistry
 
 from broker import errors
 
@@ -38,12 +39,12 @@ def b64url(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url decode (no padding, url alphabet only)."""
-    if any(c not in _B64URL for c in text):
+    if not _B64URL.fullmatch(text):
         raise errors.Malformed("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-_B64URL: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def sha256_b64url(text: str) -> str:
@@ -111,12 +112,25 @@ class Jose:
         header = {"alg": SIGNING_ALG, "kid": key.kid, "typ": typ}
         return jws.serialize_compact(header, claims, key, registry=self._jws)
 
-    def verify(self, compact: str, key: OKPKey) -> bytes:
-        """Verify a compact JWS (header already allowlisted); returns its payload."""
+    def parse_jws(self, compact: str, typ: str) -> tuple[CompactSignature, str]:
+        """Split a compact JWS and allowlist its header; returns it (unverified) and its kid."""
+        if compact.count(".") != 2:
+            raise errors.Malformed("compact JWS must have 3 parts")
         try:
-            return jws.deserialize_compact(compact, key, registry=self._jws).payload
+            parsed = jws.extract_compact(compact.encode("ascii"), registry=self._jws)
         except (JoseError, ValueError):
-            raise errors.BadSignature("signature does not verify") from None
+            raise errors.Malformed("JWS is not well formed") from None
+        return parsed, check_jws_header(dict(parsed.headers()), typ)
+
+    def verify(self, parsed: CompactSignature, key: OKPKey) -> bytes:
+        """Verify a parsed JWS with the key the directory gives for its kid."""
+        try:
+            valid = jws.validate_compact(parsed, key, registry=self._jws)
+        except (JoseError, ValueError):
+            valid = False
+        if not valid:
+            raise errors.BadSignature("signature does not verify")
+        return parsed.payload
 
     def encrypt(self, plaintext: str, key: OKPKey) -> str:
         """Compact JWE to the recipient's X25519 key."""

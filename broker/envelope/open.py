@@ -22,12 +22,11 @@ from broker.envelope.jose import (
     OUTER_TYP,
     Jose,
     check_jwe_header,
-    check_jws_header,
     protected_header,
     sha256_b64url,
 )
 from broker.envelope.replay import ReplayCache
-from broker.envelope.wire import Envelope, InnerClaims, OuterClaims
+from broker.envelope.wire import BINDING_CLAIMS, Envelope, InnerClaims, OuterClaims
 from schemas.base import WireModel
 from schemas.errors import (
     SchemaError,
@@ -86,10 +85,10 @@ class HeaderVerifier:
         if len(raw) > self.config.max_bytes:
             raise errors.TooLarge("envelope exceeds the size limit")
         envelope = _parse_envelope(raw)
-        kid = check_jws_header(protected_header(envelope.header, 3), OUTER_TYP)
+        parsed, kid = self.jose.parse_jws(envelope.header, OUTER_TYP)
         now = self.clock()
         key = self._usable_key(kid, KeyUse.SIG, now)
-        claims = _parse_outer(self.jose.verify(envelope.header, key.jwk))
+        claims = _parse_outer(self.jose.verify(parsed, key.jwk))
         if key.agency_id != claims.iss:
             raise errors.ClaimsMismatch("header is not signed by the sender it names")
         if self.directory.agency(claims.iss).status is not AgencyStatus.ACTIVE:
@@ -177,10 +176,10 @@ class Opener:
         if key is None:
             raise errors.WrongRecipient("message is encrypted to another key")
         inner_jws = self._verifier.jose.decrypt(verified.envelope.jwe, key).decode("ascii")
-        inner_kid = check_jws_header(protected_header(inner_jws, 3), INNER_TYP)
+        parsed, inner_kid = self._verifier.jose.parse_jws(inner_jws, INNER_TYP)
         signer = self._verifier.inner_key(inner_kid, claims.iss)
-        inner = _parse_inner(self._verifier.jose.verify(inner_jws, signer.jwk))
-        if inner.model_dump(exclude={"payload"}) != claims.binding():
+        inner = _parse_inner(self._verifier.jose.verify(parsed, signer.jwk))
+        if any(getattr(inner, name) != getattr(claims, name) for name in BINDING_CLAIMS):
             raise errors.ClaimsMismatch("inner and outer claims differ")
         payload = self._validate(claims, inner.payload)
         self._check_replay(claims)

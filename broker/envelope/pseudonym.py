@@ -12,7 +12,6 @@ import unicodedata
 from typing import Any
 
 from broker.envelope.jose import b64url
-from schemas.base import WireModel
 
 
 def _norm(text: str) -> str:
@@ -45,9 +44,9 @@ class Pseudonymiser:
         """One subject reference (22 base64url characters)."""
         return b64url(hmac.new(self._key, identifier.encode(), hashlib.sha256).digest()[:16])
 
-    def refs_for(self, payload: WireModel) -> tuple[str, ...]:
-        """Sorted references for the child in a payload (empty when it names no child)."""
-        child = payload.model_dump(mode="json").get("child")
+    def refs_for(self, payload: dict[str, Any]) -> tuple[str, ...]:
+        """Sorted references for the child in a dumped payload (empty when it names none)."""
+        child = payload.get("child")
         if not isinstance(child, dict):
             return ()
         return tuple(sorted({self.ref(i) for i in child_identifiers(child)}))

@@ -5,10 +5,9 @@ from typing import Protocol
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from broker.clock import Clock
-
 from broker.directory.tables import SeenMessageRow
 
 
@@ -41,9 +40,8 @@ class SqlReplayCache:
     def purge_expired(self) -> int:
         """Forget ids whose messages can no longer be accepted anyway."""
         with Session(self._engine) as session:
-            result = session.exec(  # type: ignore[call-overload]
-                delete(SeenMessageRow).where(SeenMessageRow.expires_at < self._clock())  # type: ignore[arg-type]
-            )
+            expired = col(SeenMessageRow.expires_at) < self._clock()
+            result = session.connection().execute(delete(SeenMessageRow).where(expired))
             session.commit()
             return int(result.rowcount)
 

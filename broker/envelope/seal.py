@@ -39,10 +39,12 @@ class Sealed:
 
     envelope: Envelope
     claims: OuterClaims
+    wire: str
+    """The envelope as it goes on the wire (JSON text)."""
 
     def to_json(self) -> str:
         """The envelope as it goes on the wire."""
-        return self.envelope.model_dump_json()
+        return self.wire
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Sealer:
         if self._directory.agency(draft.recipient).status is not AgencyStatus.ACTIVE:
             raise errors.WrongRecipient("recipient agency is not active")
         recipient_key = self._directory.current_key(draft.recipient, KeyUse.ENC, now)
-        binding = {
+        binding: dict[str, object] = {
             "jti": draft.message_id,
             "iss": self._sender.agency_id,
             "aud": draft.recipient,
@@ -93,22 +95,26 @@ class Sealer:
             "cme_type": draft.message_type,
             "cme_ver": version,
         }
-        inner = InnerClaims(**binding, payload=draft.payload.model_dump(mode="json"))
+        payload = draft.payload.model_dump(mode="json")
+        inner = InnerClaims.model_validate({**binding, "payload": payload})
         inner_jws = self._jose.sign(_json(inner), self._sender.signing_key, INNER_TYP)
         jwe = self._jose.encrypt(inner_jws, recipient_key.jwk)
-        outer = OuterClaims(
-            **binding,
-            correlation_id=draft.correlation_id,
-            causation_id=draft.causation_id,
-            subject_refs=self._pseudonymiser.refs_for(draft.payload),
-            justification=draft.justification,
-            jwe_sha256=sha256_b64url(jwe),
+        outer = OuterClaims.model_validate(
+            {
+                **binding,
+                "correlation_id": draft.correlation_id,
+                "causation_id": draft.causation_id,
+                "subject_refs": self._pseudonymiser.refs_for(payload),
+                "justification": draft.justification,
+                "jwe_sha256": sha256_b64url(jwe),
+            }
         )
         header = self._jose.sign(_json(outer), self._sender.signing_key, OUTER_TYP)
-        sealed = Sealed(Envelope(header=header, jwe=jwe), outer)
-        if len(sealed.to_json()) > self._config.max_bytes:
+        envelope = Envelope(header=header, jwe=jwe)
+        wire = envelope.model_dump_json()
+        if len(wire) > self._config.max_bytes:
             raise errors.TooLarge("sealed envelope exceeds the size limit")
-        return sealed
+        return Sealed(envelope, outer, wire)
 
 
 def _json(model: WireModel) -> bytes:

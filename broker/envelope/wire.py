@@ -47,9 +47,9 @@ class OuterClaims(BindingClaims):
     justification: Justification
     jwe_sha256: Digest
 
-    def binding(self) -> dict[str, Any]:
-        """The binding claims only, for comparison with the inner layer."""
-        return self.model_dump(include=set(BindingClaims.model_fields))
+
+BINDING_CLAIMS = tuple(BindingClaims.model_fields)
+"""Names of the claims both layers carry and the recipient compares."""
 
 
 class InnerClaims(BindingClaims):
@@ -61,6 +61,6 @@ class InnerClaims(BindingClaims):
 class Envelope(WireModel):
     """The message as it travels (AMQP body, HTTPS request body, a file)."""
 
-    cme: Literal[1] = WIRE_VERSION
+    cme: Literal[1] = 1
     header: Annotated[str, Field(min_length=10)]
     jwe: Annotated[str, Field(min_length=10)]

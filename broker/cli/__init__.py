@@ -1,0 +1,1 @@
+"""The `cme-broker` command line: thin commands over the composition root, no logic here."""

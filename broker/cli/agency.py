@@ -1,0 +1,105 @@
+"""`cme-broker agency ...` and `cme-broker directory ...`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from broker.cli.context import console, container, err_console, refusals
+from broker.directory.export import export_directory, import_directory
+from broker.directory.model import AgencyStatus
+
+agency_app = typer.Typer(help="Agencies and their keys.", no_args_is_help=True)
+directory_app = typer.Typer(help="Signed directory export and import.", no_args_is_help=True)
+
+
+@agency_app.command("add")
+def add(
+    agency_id: Annotated[str, typer.Argument(help="KIND:CODE, e.g. school:3304000")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    home_la: Annotated[str | None, typer.Option(help="LA code, if not implied by the id")] = None,
+) -> None:
+    """Register an agency with fresh key pairs (private keys go to the keystore)."""
+    with refusals():
+        agency = container().directory_store.add_agency(agency_id, name, home_la)
+    console.print(f"added {agency.id} (home LA {agency.home_la})")
+
+
+@agency_app.command("list")
+def list_agencies() -> None:
+    """List agencies with their current keys."""
+    snapshot = container().snapshot()
+    table = Table("id", "name", "home LA", "status", "keys (use:kid:status)")
+    for agency in snapshot.agencies():
+        keys = [
+            f"{k.use}:{k.kid[:12]}…:{k.status}"
+            + (f" until {k.not_after:%Y-%m-%d}" if k.not_after else "")
+            for k in snapshot.public_keys()
+            if k.agency_id == agency.id
+        ]
+        table.add_row(agency.id, agency.name, agency.home_la, agency.status, "\n".join(keys))
+    console.print(table)
+
+
+@agency_app.command("rotate-keys")
+def rotate_keys(agency_id: str) -> None:
+    """New keys sign and receive from now; old ones stay valid through the overlap."""
+    with refusals():
+        kids = container().directory_store.rotate_keys(agency_id)
+    console.print(f"rotated {agency_id}: new kids {', '.join(kids)}")
+
+
+def _set_status(agency_id: str, status: AgencyStatus) -> None:
+    with refusals():
+        container().directory_store.set_status(agency_id, status)
+    console.print(f"{agency_id} is now {status}")
+
+
+@agency_app.command("suspend")
+def suspend(agency_id: str) -> None:
+    """Suspend an agency: its messages are refused until reinstated."""
+    _set_status(agency_id, AgencyStatus.SUSPENDED)
+
+
+@agency_app.command("reinstate")
+def reinstate(agency_id: str) -> None:
+    """Lift a suspension."""
+    _set_status(agency_id, AgencyStatus.ACTIVE)
+
+
+@agency_app.command("revoke")
+def revoke(agency_id: str) -> None:
+    """Revoke an agency and all its keys, with immediate effect."""
+    _set_status(agency_id, AgencyStatus.REVOKED)
+
+
+@directory_app.command("export")
+def export(out: Annotated[Path | None, typer.Option(help="File to write")] = None) -> None:
+    """Write the directory signed by the hub key; prints the hub kid to pin on import."""
+    app = container()
+    with refusals():
+        key = app.hub_signing_key()
+        text = export_directory(app.snapshot(), app.settings.hub_id, key, app.clock())
+    if out:
+        out.write_text(text + "\n")
+    else:
+        console.print(text, soft_wrap=True)
+    err_console.print(f"signed by {app.settings.hub_id}, hub key kid (pin this): {key.kid}")
+
+
+@directory_app.command("import")
+def import_(
+    file: Path,
+    trust: Annotated[list[str], typer.Option(help="Pinned hub key kid (thumbprint)")],
+) -> None:
+    """Verify a signed export against pinned hub keys and cache it in the data directory."""
+    app = container()
+    text = file.read_text()
+    with refusals():
+        snapshot = import_directory(text, frozenset(trust))
+    app.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (app.settings.data_dir / "directory.jws").write_text(text)
+    console.print(
+        f"verified: {len(snapshot.agencies())} agencies, {len(snapshot.public_keys())} keys"
+    )

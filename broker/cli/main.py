@@ -1,0 +1,35 @@
+"""Entry point of `cme-broker`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from broker.cli.agency import agency_app, directory_app
+from broker.cli.context import set_data_dir
+from broker.cli.demo import demo
+from broker.cli.message import message_app
+from broker.cli.schemas_cmd import schemas_app
+from broker.logconfig import configure_logging
+
+app = typer.Typer(
+    help="CME broker: secure messages about children missing education.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals can hold personal data or keys
+)
+app.add_typer(agency_app, name="agency")
+app.add_typer(directory_app, name="directory")
+app.add_typer(message_app, name="message")
+app.add_typer(schemas_app, name="schemas")
+app.command("demo")(demo)
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (overrides CME_DATA_DIR)")
+    ] = None,
+) -> None:
+    """Secure inter-agency messages for children missing education (CME)."""
+    configure_logging()
+    set_data_dir(data_dir)
