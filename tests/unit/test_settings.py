@@ -1,0 +1,47 @@
+"""Settings: CME_ environment variables, defaults, and no placeholder secrets in production."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from broker.db import normalise_url
+from broker.settings import Settings
+
+
+def test_defaults_are_embedded_and_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CME_DATA_DIR", "CME_DATABASE_URL", "CME_RABBITMQ_URL", "CME_KEYSTORE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.data_dir == Path("./var")
+    assert settings.resolved_database_url.startswith("sqlite:///")
+    assert settings.resolved_database_url.endswith("/var/cme.db")
+    assert settings.rabbitmq_url.get_secret_value() == "amqp://guest:guest@127.0.0.1:5672/"
+    assert settings.resolved_keystore_dir == Path("./var/keystore")
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CME_DATABASE_URL", "postgresql://cme@db.internal/cme")
+    monkeypatch.setenv("CME_KEYSTORE_DIR", str(tmp_path / "keys"))
+    settings = Settings()
+    assert settings.data_dir == tmp_path
+    assert normalise_url(settings.resolved_database_url).startswith("postgresql+psycopg://")
+    assert settings.resolved_keystore_dir == tmp_path / "keys"
+
+
+def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CME_PSEUDONYM_KEY", "s3cret-value-that-must-not-print-0000")
+    assert "s3cret" not in repr(Settings())
+
+
+def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CME_ENVIRONMENT", "production")
+    monkeypatch.delenv("CME_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ValidationError, match="CME_PSEUDONYM_KEY"):
+        Settings()
+    monkeypatch.setenv("CME_PSEUDONYM_KEY", "x" * 40)
+    with pytest.raises(ValidationError, match="guest account"):
+        Settings()
+    monkeypatch.setenv("CME_RABBITMQ_URL", "amqps://hub330:pw@rabbit.internal:5671/")
+    assert Settings().environment == "production"
