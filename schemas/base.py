@@ -11,7 +11,11 @@ class WireModel(BaseModel):
     """Frozen, strict-shape base for wire contracts: unknown fields are refused, never kept."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        hide_input_in_errors=True,  # a validation error must never carry a child's data
+        use_attribute_docstrings=True,  # field docstrings become JSON Schema descriptions
     )
 
 

@@ -114,6 +114,7 @@ class SchemaRegistry:
 
     def version_of(self, message_type: str, payload: WireModel) -> int:
         """The schema version whose model `payload` is an instance of."""
+        self.latest(message_type)  # an unknown type is refused as unknown, not as a bad version
         for (t, v), spec in self._specs.items():
             if t == message_type and type(payload) is spec.model:
                 return v
