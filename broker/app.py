@@ -11,7 +11,7 @@ from broker.clock import Clock, utc_now
 from broker.db import make_engine, migrate
 from broker.directory.keystore import FileKeystore
 from broker.directory.model import DirectorySnapshot, KeyDirectory, KeyUse
-from broker.directory.store import SqlDirectoryStore
+from broker.directory.store import KeyPolicy, SqlDirectoryStore
 from broker.envelope import (
     EnvelopeConfig,
     HeaderVerifier,
@@ -48,7 +48,9 @@ class Container:
     @cached_property
     def directory_store(self) -> SqlDirectoryStore:
         """The directory's system of record."""
-        return SqlDirectoryStore(self.engine, self.keystore, clock=self.clock)
+        config = self.envelope_config
+        policy = KeyPolicy(rotation_overlap=config.max_lifetime + config.clock_skew)
+        return SqlDirectoryStore(self.engine, self.keystore, policy, clock=self.clock)
 
     @cached_property
     def envelope_config(self) -> EnvelopeConfig:

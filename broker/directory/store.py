@@ -45,7 +45,9 @@ def home_la_of(agency_id: str) -> str | None:
 class KeyPolicy:
     """How long a rotated-out key stays valid for verification and decryption."""
 
-    rotation_overlap: timedelta = timedelta(days=7)
+    rotation_overlap: timedelta = timedelta(days=30, minutes=5)
+    """At least the longest message lifetime plus clock skew, so that every message signed
+    before a rotation can still be verified until it expires."""
 
 
 class SqlDirectoryStore:

@@ -52,13 +52,26 @@ def sha256_b64url(text: str) -> str:
     return b64url(hashlib.sha256(text.encode("ascii")).digest())
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise errors.Malformed("duplicate JSON member names")
+    return result
+
+
+def strict_json(data: bytes | str) -> Any:
+    """Parse JSON, refusing duplicate member names: another implementation might keep the
+    first where Python keeps the last, and then the two would not read the same message."""
+    return json.loads(data, object_pairs_hook=_no_duplicate_keys)
+
+
 def protected_header(compact: str, parts: int) -> dict[str, Any]:
     """Decode the protected header of a compact serialization without trusting it."""
     segments = compact.split(".")
     if len(segments) != parts:
         raise errors.Malformed(f"compact serialization must have {parts} parts")
     try:
-        header = json.loads(b64url_decode(segments[0]))
+        header = strict_json(b64url_decode(segments[0]))
     except (ValueError, UnicodeDecodeError):
         raise errors.Malformed("protected header is not base64url JSON") from None
     if not isinstance(header, dict):
@@ -113,14 +126,17 @@ class Jose:
         return jws.serialize_compact(header, claims, key, registry=self._jws)
 
     def parse_jws(self, compact: str, typ: str) -> tuple[CompactSignature, str]:
-        """Split a compact JWS and allowlist its header; returns it (unverified) and its kid."""
-        if compact.count(".") != 2:
-            raise errors.Malformed("compact JWS must have 3 parts")
+        """Allowlist the header, then split the compact JWS; returns it (unverified) and its kid.
+
+        The allowlist runs first so a forbidden header gets its own reason code, whatever
+        joserfc would make of it.
+        """
+        kid = check_jws_header(protected_header(compact, 3), typ)
         try:
             parsed = jws.extract_compact(compact.encode("ascii"), registry=self._jws)
         except (JoseError, ValueError):
             raise errors.Malformed("JWS is not well formed") from None
-        return parsed, check_jws_header(dict(parsed.headers()), typ)
+        return parsed, kid
 
     def verify(self, parsed: CompactSignature, key: OKPKey) -> bytes:
         """Verify a parsed JWS with the key the directory gives for its kid."""

@@ -4,7 +4,6 @@
 `Opener` adds what only the recipient can (decrypt, inner signature, binding, schema, replay).
 """
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from broker.envelope.jose import (
     check_jwe_header,
     protected_header,
     sha256_b64url,
+    strict_json,
 )
 from broker.envelope.replay import ReplayCache
 from broker.envelope.wire import BINDING_CLAIMS, Envelope, InnerClaims, OuterClaims
@@ -82,7 +82,8 @@ class HeaderVerifier:
             raise errors.Malformed("envelope could not be parsed") from None
 
     def _verify(self, raw: bytes | str) -> Verified:
-        if len(raw) > self.config.max_bytes:
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+        if size > self.config.max_bytes:
             raise errors.TooLarge("envelope exceeds the size limit")
         envelope = _parse_envelope(raw)
         parsed, kid = self.jose.parse_jws(envelope.header, OUTER_TYP)
@@ -202,14 +203,14 @@ class Opener:
 
 def _parse_envelope(raw: bytes | str) -> Envelope:
     try:
-        return Envelope.model_validate_json(raw)
-    except ValidationError:
+        return Envelope.model_validate(strict_json(raw))
+    except ValueError:  # ValidationError and JSONDecodeError are ValueErrors
         raise errors.Malformed("not a CME envelope") from None
 
 
 def _parse_outer(data: bytes) -> OuterClaims:
     try:
-        return OuterClaims.model_validate(json.loads(data))
+        return OuterClaims.model_validate(strict_json(data))
     except ValidationError as exc:
         if any(e["loc"][:1] == ("justification",) for e in exc.errors()):
             raise errors.JustificationInvalid("justification is missing or invalid") from None
@@ -220,6 +221,6 @@ def _parse_outer(data: bytes) -> OuterClaims:
 
 def _parse_inner(data: bytes) -> InnerClaims:
     try:
-        return InnerClaims.model_validate(json.loads(data))
+        return InnerClaims.model_validate(strict_json(data))
     except ValueError:  # ValidationError is a ValueError
         raise errors.Malformed("inner claims are not valid") from None

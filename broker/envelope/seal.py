@@ -83,8 +83,12 @@ class Sealer:
         lifetime = draft.lifetime or self._config.default_lifetime
         if lifetime > self._config.max_lifetime:
             raise errors.Malformed("message lifetime exceeds the maximum")
-        if self._directory.agency(draft.recipient).status is not AgencyStatus.ACTIVE:
-            raise errors.WrongRecipient("recipient agency is not active")
+        try:
+            active = self._directory.agency(draft.recipient).status is AgencyStatus.ACTIVE
+        except errors.AgencyNotFound:
+            active = False
+        if not active:
+            raise errors.WrongRecipient("recipient is not an active agency in the directory")
         recipient_key = self._directory.current_key(draft.recipient, KeyUse.ENC, now)
         binding: dict[str, object] = {
             "jti": draft.message_id,

@@ -20,8 +20,9 @@ from schemas.justification import Justification
 
 WIRE_VERSION = 1
 MessageType = Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)]
-SchemaVersion = Annotated[int, Field(ge=1, le=999)]
-NumericDate = Annotated[int, Field(ge=0, le=2**40)]
+# strict: "1700000000" (a string) is not a NumericDate, in either layer.
+SchemaVersion = Annotated[int, Field(ge=1, le=999, strict=True)]
+NumericDate = Annotated[int, Field(ge=0, le=2**40, strict=True)]
 SubjectRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{22}$")]
 Digest = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{43}$")]
 

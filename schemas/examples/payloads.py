@@ -251,7 +251,7 @@ def _receipt(s: Synth, version: int) -> Data:
         "jwe_sha256": urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"),
         "received_at": received.isoformat(),
         "outcome": "rejected" if rejected else "accepted",
-        "reason_code": "decryption_failed" if rejected else None,
+        "reason_code": "decrypt_failed" if rejected else None,
     }
 
 
