@@ -15,6 +15,7 @@ from broker.envelope.jose import INNER_TYP, OUTER_TYP, Jose, sha256_b64url
 from broker.envelope.pseudonym import Pseudonymiser
 from broker.envelope.wire import Envelope, InnerClaims, OuterClaims
 from schemas.base import WireModel
+from schemas.errors import UnknownMessageTypeError, UnknownSchemaVersionError
 from schemas.justification import Justification
 from schemas.registry import SchemaRegistry, default_registry
 
@@ -78,7 +79,7 @@ class Sealer:
 
     def seal(self, draft: Draft) -> Sealed:
         """Seal a draft. Raises an `EnvelopeError` (never sends anything)."""
-        version = self._registry.version_of(draft.message_type, draft.payload)
+        version = self._version(draft)
         now = self._clock()
         lifetime = draft.lifetime or self._config.default_lifetime
         if lifetime > self._config.max_lifetime:
@@ -89,7 +90,10 @@ class Sealer:
             active = False
         if not active:
             raise errors.WrongRecipient("recipient is not an active agency in the directory")
-        recipient_key = self._directory.current_key(draft.recipient, KeyUse.ENC, now)
+        try:
+            recipient_key = self._directory.current_key(draft.recipient, KeyUse.ENC, now)
+        except errors.KeyNotAvailable:
+            raise errors.WrongRecipient("recipient has no usable encryption key") from None
         binding: dict[str, object] = {
             "jti": draft.message_id,
             "iss": self._sender.agency_id,
@@ -119,6 +123,14 @@ class Sealer:
         if len(wire) > self._config.max_bytes:
             raise errors.TooLarge("sealed envelope exceeds the size limit")
         return Sealed(envelope, outer, wire)
+
+    def _version(self, draft: Draft) -> int:
+        try:
+            return self._registry.version_of(draft.message_type, draft.payload)
+        except UnknownMessageTypeError:
+            raise errors.UnknownMessageType("unknown message type") from None
+        except UnknownSchemaVersionError:
+            raise errors.UnknownSchemaVersion("payload is not a model of this type") from None
 
 
 def _json(model: WireModel) -> bytes:

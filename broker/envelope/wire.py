@@ -59,9 +59,12 @@ class InnerClaims(BindingClaims):
     payload: dict[str, Any]
 
 
+CompactJose = Annotated[str, Field(min_length=10, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
 class Envelope(WireModel):
     """The message as it travels (AMQP body, HTTPS request body, a file)."""
 
     cme: Literal[1] = 1
-    header: Annotated[str, Field(min_length=10)]
-    jwe: Annotated[str, Field(min_length=10)]
+    header: CompactJose
+    jwe: CompactJose
