@@ -20,7 +20,7 @@ from broker.db import make_engine, migrate
 from broker.directory.export import export_directory, import_directory
 from broker.directory.keystore import FileKeystore
 from broker.directory.model import AgencyStatus, KeyStatus, KeyUse
-from broker.directory.store import SqlDirectoryStore
+from broker.directory.store import KeyPolicy, SqlDirectoryStore
 from broker.envelope import SqlReplayCache
 from tests.services import with_database
 
@@ -116,8 +116,9 @@ def test_rotation_overlaps_then_expires(store: SqlDirectoryStore, clock: Clock) 
     assert new.kid != old.kid
     old_again = snapshot.public_key(old.kid)
     old_again.check_usable(clock.now, timedelta(0))  # still verifies during the overlap
+    after_overlap = clock.now + KeyPolicy().rotation_overlap + timedelta(minutes=6)
     with pytest.raises(errors.ExpiredKey):
-        old_again.check_usable(clock.now + timedelta(days=8), timedelta(minutes=5))
+        old_again.check_usable(after_overlap, timedelta(minutes=5))
 
 
 def test_suspend_reinstate_revoke(store: SqlDirectoryStore, clock: Clock) -> None:
