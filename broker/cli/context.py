@@ -13,8 +13,10 @@ from broker.errors import BrokerError
 from broker.settings import Settings
 from schemas.errors import SchemaError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns.
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 _state: dict[str, Path | None] = {"data_dir": None}
 
 

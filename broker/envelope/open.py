@@ -4,6 +4,8 @@
 `Opener` adds what only the recipient can (decrypt, inner signature, binding, schema, replay).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,13 +75,8 @@ class HeaderVerifier:
 
     def verify(self, raw: bytes | str) -> Verified:
         """Verify the outer layer. Every failure is an `EnvelopeError` with a reason code."""
-        try:
+        with _only_envelope_errors("verify"):
             return self._verify(raw)
-        except errors.EnvelopeError:
-            raise
-        except Exception as exc:  # garbage must never crash a consumer
-            log.warning("envelope.unexpected_error", stage="verify", error=type(exc).__name__)
-            raise errors.Malformed("envelope could not be parsed") from None
 
     def _verify(self, raw: bytes | str) -> Verified:
         size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
@@ -160,13 +157,8 @@ class Opener:
     def open(self, raw: bytes | str) -> Opened:
         """Verify, decrypt and validate; raises an `EnvelopeError` with a reason code."""
         verified = self._verifier.verify(raw)
-        try:
+        with _only_envelope_errors("open"):
             return self._open(verified)
-        except errors.EnvelopeError:
-            raise
-        except Exception as exc:  # garbage must never crash a consumer
-            log.warning("envelope.unexpected_error", stage="open", error=type(exc).__name__)
-            raise errors.Malformed("envelope could not be opened") from None
 
     def _open(self, verified: Verified) -> Opened:
         claims = verified.claims
@@ -199,6 +191,19 @@ class Opener:
         keep_until += timedelta(seconds=self._verifier.config.clock_skew.total_seconds())
         if not self._replay.remember(claims.iss, str(claims.jti), keep_until):
             raise errors.Replayed("message id already accepted")
+
+
+@contextmanager
+def _only_envelope_errors(stage: str) -> Iterator[None]:
+    """Garbage must never crash a consumer: anything unforeseen becomes `malformed`."""
+    try:
+        yield
+    except errors.EnvelopeError:
+        raise
+    except Exception as exc:
+        # The type name only: an exception's text could quote the attacker's input.
+        log.warning("envelope.unexpected_error", stage=stage, error=type(exc).__name__)
+        raise errors.Malformed(f"envelope could not be processed ({stage})") from None
 
 
 def _parse_envelope(raw: bytes | str) -> Envelope:
