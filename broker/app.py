@@ -1,14 +1,20 @@
 """The composition root: builds the broker's parts from `Settings`. Nothing else wires."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import TypeVar
 
+import aio_pika
 from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 
+from broker.agreements import AgreementBook, load_agreements
+from broker.client.agency import AgencyClient, ClientSettings, Handler
 from broker.clock import Clock, utc_now
 from broker.db import make_engine, migrate
+from broker.directory.cache import RevisionCachedDirectory
 from broker.directory.keystore import FileKeystore
 from broker.directory.model import DirectorySnapshot, KeyDirectory, KeyUse
 from broker.directory.store import KeyPolicy, SqlDirectoryStore
@@ -22,7 +28,31 @@ from broker.envelope import (
     SenderIdentity,
     SqlReplayCache,
 )
+from broker.ledger import SqlLedger, default_actor, ledger_for
+from broker.router.core import RouterCore, RouterPolicy
+from broker.router.service import RouterService, RouterSettings
 from broker.settings import Settings
+from broker.transport.declare import declare_topology
+from broker.transport.topology import Topology
+from schemas.registry import default_registry
+
+T = TypeVar("T")
+
+
+def _per_snapshot(
+    cache: RevisionCachedDirectory, build: Callable[[DirectorySnapshot], T]
+) -> Callable[[], T]:
+    """A factory that rebuilds its product only when the directory changes (keys are loaded
+    and parsed once per directory revision, not once per message)."""
+    memo: list[tuple[DirectorySnapshot, T]] = []
+
+    def current() -> T:
+        snapshot = cache.current()
+        if not memo or memo[0][0] is not snapshot:
+            memo[:] = [(snapshot, build(snapshot))]
+        return memo[0][1]
+
+    return current
 
 
 @dataclass
@@ -79,6 +109,81 @@ class Container:
             snapshot = self.snapshot()
         kid = snapshot.current_key(hub_id, KeyUse.SIG, self.clock()).kid
         return self.keystore.load(hub_id, kid)
+
+    @cached_property
+    def topology(self) -> Topology:
+        """This hub's RabbitMQ names."""
+        return Topology(prefix=self.settings.topology_prefix)
+
+    @cached_property
+    def agreements(self) -> AgreementBook:
+        """The data sharing agreements the router enforces."""
+        return load_agreements(self.settings.resolved_agreements_dir)
+
+    @cached_property
+    def directory_cache(self) -> RevisionCachedDirectory:
+        """The directory as of now, reloaded after every change."""
+        return RevisionCachedDirectory(self.directory_store)
+
+    def ledger(self, *, signing: bool = True) -> SqlLedger:
+        """The justification ledger (signing checkpoints with the hub key unless told not to)."""
+        return ledger_for(self, signing=signing)
+
+    def router_core(self, ledger: SqlLedger) -> RouterCore:
+        """The router's decision logic."""
+        policy = RouterPolicy(trusted_publishers=self.settings.trusted_publishers)
+        return RouterCore(
+            self.directory_cache,
+            self.agreements,
+            ledger,
+            registry=default_registry(),
+            config=self.envelope_config,
+            policy=policy,
+            clock=self.clock,
+        )
+
+    def router_service(self, actor: str | None = None) -> RouterService:
+        """One router replica."""
+        ledger = self.ledger()
+        settings = RouterSettings(
+            amqp_url=self.settings.rabbitmq_url.get_secret_value(),
+            actor=actor or default_actor(self.settings.hub_id),
+        )
+        return RouterService(
+            self.router_core(ledger),
+            ledger,
+            lambda: self.sealer(self.settings.hub_id, self.directory_cache.current()),
+            self.topology,
+            settings,
+        )
+
+    def agency_client(self, agency_id: str, handler: Handler) -> AgencyClient:
+        """The AMQP client of an agency whose private keys are in this keystore."""
+        settings = ClientSettings(amqp_url=self.settings.rabbitmq_url.get_secret_value())
+        return AgencyClient(
+            agency_id,
+            self.engine,
+            _per_snapshot(self.directory_cache, lambda d: self.sealer(agency_id, d)),
+            _per_snapshot(self.directory_cache, lambda d: self._endpoint_opener(agency_id, d)),
+            handler,
+            self.topology,
+            settings,
+            clock=self.clock,
+        )
+
+    def _endpoint_opener(self, agency_id: str, directory: KeyDirectory) -> Opener:
+        """An endpoint's opener: its inbox (not a replay cache) makes delivery idempotent."""
+        verifier = HeaderVerifier(directory, config=self.envelope_config, clock=self.clock)
+        return Opener(RecipientIdentity(agency_id, self.keystore.load_all(agency_id)), verifier)
+
+    async def declare_topology(self, agencies: list[str] | None = None) -> None:
+        """Declare the hub's exchanges and queues (idempotent), for every agency by default."""
+        names = agencies if agencies is not None else [a.id for a in self.snapshot().agencies()]
+        connection = await aio_pika.connect_robust(
+            self.settings.rabbitmq_url.get_secret_value(), timeout=15
+        )
+        async with connection:
+            await declare_topology(await connection.channel(), self.topology, names)
 
     def sealer(self, agency_id: str, directory: KeyDirectory | None = None) -> Sealer:
         """A sealer for an agency whose private keys are in this keystore."""

@@ -48,6 +48,10 @@ def redact_personal_data(
     return event_dict
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(*, json_output: bool | None = None, level: int = logging.INFO) -> None:
     """Configure structlog: JSON when not a TTY (or when asked), redaction always on."""
     if json_output is None:
@@ -65,6 +69,7 @@ def configure_logging(*, json_output: bool | None = None, level: int = logging.I
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Looked up per logger, not bound once: stderr may be replaced (tests, daemons).
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     )
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     hub_id: str = "hub:330"
+    topology_prefix: str = Field(default="cme", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    agreements_dir: Path | None = Field(
+        default=None, description="data sharing agreements; default: deploy/agreements"
+    )
+    amqp_trusted_publishers: tuple[str, ...] | None = Field(
+        default=None,
+        description="AMQP users that may publish for any agency (the HTTPS gateway); "
+        "default: guest in development, none in production",
+    )
     max_envelope_bytes: int = Field(default=256 * 1024, ge=4096, le=8 * 1024 * 1024)
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
     max_message_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
@@ -57,6 +66,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cme.db').resolve()}"
+
+    @property
+    def resolved_agreements_dir(self) -> Path:
+        """The agreements shipped in the source tree unless configured."""
+        return self.agreements_dir or Path(__file__).resolve().parents[1] / "deploy" / "agreements"
+
+    @property
+    def trusted_publishers(self) -> frozenset[str]:
+        """AMQP users trusted to publish on behalf of any agency."""
+        if self.amqp_trusted_publishers is not None:
+            return frozenset(self.amqp_trusted_publishers)
+        return frozenset({"guest"}) if self.environment is Environment.DEVELOPMENT else frozenset()
 
     @property
     def resolved_keystore_dir(self) -> Path:

@@ -6,8 +6,11 @@ from typing import Annotated
 import typer
 
 from broker.cli.agency import agency_app, directory_app
+from broker.cli.agreements import agreements_app
 from broker.cli.context import set_data_dir
 from broker.cli.demo import demo
+from broker.cli.hub import router_app, topology_app
+from broker.cli.ledger import ledger_app, track
 from broker.cli.message import message_app
 from broker.cli.schemas_cmd import schemas_app
 from broker.logconfig import configure_logging
@@ -21,7 +24,12 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(directory_app, name="directory")
 app.add_typer(message_app, name="message")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(router_app, name="router")
+app.add_typer(topology_app, name="topology")
 app.command("demo")(demo)
+app.command("track")(track)
 
 
 @app.callback()

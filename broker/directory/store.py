@@ -20,7 +20,7 @@ from broker.directory.model import (
     KeyUse,
     PublicKey,
 )
-from broker.directory.tables import AgencyRow, KeyRow, as_utc
+from broker.directory.tables import AgencyRow, DirectoryRevisionRow, KeyRow, as_utc
 from schemas.agency import AgencyKind, check_agency_id, code_of, kind_of
 
 _CURVES: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
@@ -86,6 +86,7 @@ class SqlDirectoryStore:
             session.add(row)
             session.flush()
             self._add_keys(session, agency_id, now)
+            _bump_revision(session)
             session.commit()
             return _agency(row)
 
@@ -99,6 +100,7 @@ class SqlDirectoryStore:
                     key.not_after = now + self._policy.rotation_overlap
                     session.add(key)
             kids = self._add_keys(session, agency_id, now)
+            _bump_revision(session)
             session.commit()
         return kids
 
@@ -114,6 +116,7 @@ class SqlDirectoryStore:
                 for key in self._active_keys(session, agency_id):
                     key.status = KeyStatus.REVOKED.value
                     session.add(key)
+            _bump_revision(session)
             session.commit()
 
     def revoke_key(self, kid: str) -> None:
@@ -124,7 +127,14 @@ class SqlDirectoryStore:
                 raise errors.UnknownKey("key id is not in the directory")
             key.status = KeyStatus.REVOKED.value
             session.add(key)
+            _bump_revision(session)
             session.commit()
+
+    def revision(self) -> int:
+        """The directory's change counter (cheap: one row)."""
+        with Session(self._engine) as session:
+            row = session.get(DirectoryRevisionRow, 1)
+            return row.value if row else 0
 
     def snapshot(self) -> DirectorySnapshot:
         """A fresh in-memory view (reflects revocations made up to now)."""
@@ -165,6 +175,12 @@ class SqlDirectoryStore:
             KeyRow.agency_id == agency_id, KeyRow.status == KeyStatus.ACTIVE.value
         )
         return list(session.exec(query))
+
+
+def _bump_revision(session: Session) -> None:
+    row = session.get(DirectoryRevisionRow, 1) or DirectoryRevisionRow(id=1, value=0)
+    row.value += 1
+    session.add(row)
 
 
 def _agency(row: AgencyRow) -> Agency:

@@ -56,3 +56,12 @@ class SeenMessageRow(SQLModel, table=True):
     sender: str = Field(primary_key=True, max_length=64)
     message_id: str = Field(primary_key=True, max_length=36)
     expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+class DirectoryRevisionRow(SQLModel, table=True):
+    """A counter bumped by every directory change, so caches know when to reload."""
+
+    __tablename__ = "directory_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0)

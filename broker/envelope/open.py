@@ -75,27 +75,37 @@ class HeaderVerifier:
 
     def verify(self, raw: bytes | str) -> Verified:
         """Verify the outer layer. Every failure is an `EnvelopeError` with a reason code."""
-        with _only_envelope_errors("verify"):
-            return self._verify(raw)
+        return self.check(self.authenticate(raw))
 
-    def _verify(self, raw: bytes | str) -> Verified:
-        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
-        if size > self.config.max_bytes:
-            raise errors.TooLarge("envelope exceeds the size limit")
-        envelope = _parse_envelope(raw)
-        parsed, kid = self.jose.parse_jws(envelope.header, OUTER_TYP)
-        now = self.clock()
-        key = self._usable_key(kid, KeyUse.SIG, now)
-        claims = _parse_outer(self.jose.verify(parsed, key.jwk))
-        if key.agency_id != claims.iss:
-            raise errors.ClaimsMismatch("header is not signed by the sender it names")
-        if self.directory.agency(claims.iss).status is not AgencyStatus.ACTIVE:
-            raise errors.SenderNotActive("sending agency is not active")
-        self._check_times(claims, now)
-        if sha256_b64url(envelope.jwe) != claims.jwe_sha256:
-            raise errors.DigestMismatch("JWE does not match the signed digest")
-        self._check_type(claims)
-        return Verified(envelope, claims)
+    def authenticate(self, raw: bytes | str) -> Verified:
+        """Who sent it: size, shape, header allowlist, directory key, outer signature.
+
+        After this the claims are the sender's own words; `check` then decides whether they
+        are acceptable (the hub can answer a refusal to an authenticated sender).
+        """
+        with _only_envelope_errors("verify"):
+            size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+            if size > self.config.max_bytes:
+                raise errors.TooLarge("envelope exceeds the size limit")
+            envelope = _parse_envelope(raw)
+            parsed, kid = self.jose.parse_jws(envelope.header, OUTER_TYP)
+            key = self._usable_key(kid, KeyUse.SIG, self.clock())
+            claims = _parse_outer(self.jose.verify(parsed, key.jwk))
+            if key.agency_id != claims.iss:
+                raise errors.ClaimsMismatch("header is not signed by the sender it names")
+            return Verified(envelope, claims)
+
+    def check(self, verified: Verified) -> Verified:
+        """Whether an authenticated message is acceptable: sender active, times, digest, type."""
+        with _only_envelope_errors("verify"):
+            claims = verified.claims
+            if self.directory.agency(claims.iss).status is not AgencyStatus.ACTIVE:
+                raise errors.SenderNotActive("sending agency is not active")
+            self._check_times(claims, self.clock())
+            if sha256_b64url(verified.envelope.jwe) != claims.jwe_sha256:
+                raise errors.DigestMismatch("JWE does not match the signed digest")
+            self._check_type(claims)
+            return verified
 
     def _usable_key(self, kid: str, use: KeyUse, now: datetime) -> PublicKey:
         key = self.directory.public_key(kid)
@@ -154,9 +164,19 @@ class Opener:
         self._verifier = verifier
         self._replay = replay_cache
 
+    @property
+    def verifier(self) -> HeaderVerifier:
+        """The outer-layer verifier this opener uses."""
+        return self._verifier
+
     def open(self, raw: bytes | str) -> Opened:
         """Verify, decrypt and validate; raises an `EnvelopeError` with a reason code."""
-        verified = self._verifier.verify(raw)
+        return self.open_authenticated(self._verifier.authenticate(raw))
+
+    def open_authenticated(self, authenticated: Verified) -> Opened:
+        """Finish opening a message whose sender `HeaderVerifier.authenticate` established
+        (so a refusal from here on can be answered to that sender)."""
+        verified = self._verifier.check(authenticated)
         with _only_envelope_errors("open"):
             return self._open(verified)
 

@@ -4,6 +4,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import broker.directory.tables  # noqa: F401  (registers the tables on the metadata)
+from broker.client import tables as _client_tables  # noqa: F401  (and the endpoint tables)
+from broker.ledger import tables as _ledger_tables  # noqa: F401  (the same, for the ledger)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata)

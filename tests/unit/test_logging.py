@@ -1,6 +1,7 @@
 """A planted canary never reaches a log line, whatever a careless call passes to the logger."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -13,7 +14,7 @@ CANARY_NHS = "943 476 5919"
 
 
 @pytest.fixture
-def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, object]]]:
     configure_logging(json_output=True)
     log = structlog.get_logger("test")
     log.info(
@@ -27,7 +28,8 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
         reason_code="schema_invalid",
     )
     err = capsys.readouterr().err
-    return [json.loads(line) for line in err.splitlines() if line.strip()]
+    yield [json.loads(line) for line in err.splitlines() if line.strip()]
+    structlog.reset_defaults()
 
 
 def test_canary_never_reaches_a_log_line(

@@ -1,4 +1,4 @@
-"""Directory: agencies, keys, replay cache.
+"""Directory: agencies, keys, replay cache, revision counter.
 
 Revision ID: 0001
 Revises:
@@ -46,10 +46,17 @@ def upgrade() -> None:
         sa.Column("expires_at", UTC_DT, nullable=False),
     )
     op.create_index("ix_seen_message_expires_at", "seen_message", ["expires_at"])
+    revision_table = op.create_table(
+        "directory_revision",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("value", sa.Integer, nullable=False),
+    )
+    op.bulk_insert(revision_table, [{"id": 1, "value": 0}])
 
 
 def downgrade() -> None:
     """Drop the directory tables."""
+    op.drop_table("directory_revision")
     op.drop_table("seen_message")
     op.drop_table("agency_key")
     op.drop_table("agency")

@@ -1,0 +1,318 @@
+"""The agency client: seal and publish through a transactional outbox; consume through an
+idempotent inbox; answer every message with a signed receipt; record receipts that come back.
+
+Effectively once: a message is processed in one database transaction together with its inbox
+row (whose primary key refuses a second time) and the receipt it stages; the AMQP ack comes
+only after that commit. A redelivery or a replay then finds the inbox row and changes nothing.
+"""
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from broker.client.tables import InboxRow, OutboxRow
+from broker.clock import Clock, utc_now
+from broker.envelope import Draft, Opened, Opener, OuterClaims, Sealed, Sealer
+from broker.errors import BrokerError, EnvelopeError
+from broker.receipts import receipt_draft
+from broker.transport.publish import Publisher, PublishFailed
+from broker.transport.retry import retry_or_dead_letter
+from broker.transport.topology import Topology
+from schemas.messages.receipt import TYPE as RECEIPT
+from schemas.messages.receipt import ReceiptOutcome, ReceiptV1
+
+log = structlog.get_logger(__name__)
+Handler = Callable[[Session, Opened], None]
+"""Called once per accepted message inside its inbox transaction; raise to retry later."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How an endpoint talks to its hub."""
+
+    amqp_url: str
+    prefetch: int = 32
+    publish_timeout_s: float = 10.0
+    decided_by_role: str = "endpoint"
+
+    @property
+    def user_id(self) -> str | None:
+        """Stamped on every publish: RabbitMQ checks it is the connection's own user, so the
+        router knows who really published (the agency's user in production)."""
+        username = urlparse(self.amqp_url).username
+        return unquote(username) if username else None
+
+
+class AgencyClient:
+    """One agency's connection to its hub."""
+
+    def __init__(
+        self,
+        agency_id: str,
+        engine: Engine,
+        sealer: Callable[[], Sealer],
+        opener: Callable[[], Opener],
+        handler: Handler,
+        topology: Topology,
+        settings: ClientSettings,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.agency_id = agency_id
+        self._engine = engine
+        self._sealer = sealer
+        self._opener = opener
+        self._handler = handler
+        self._topology = topology
+        self._settings = settings
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._connection: AbstractRobustConnection | None = None
+        self._publisher: Publisher | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def stage(self, session: Session, draft: Draft) -> Sealed:
+        """Seal `draft` into the outbox within the caller's transaction (commit to send)."""
+        sealed = self._sealer().seal(draft)
+        session.add(
+            OutboxRow(
+                agency_id=self.agency_id,
+                message_id=str(sealed.claims.jti),
+                recipient=draft.recipient,
+                message_type=draft.message_type,
+                wire=sealed.to_json(),
+                created_at=self._clock(),
+            )
+        )
+        return sealed
+
+    def send(self, draft: Draft) -> Sealed:
+        """Seal and stage in a transaction of its own; the pump publishes it."""
+        with Session(self._engine) as session:
+            sealed = self.stage(session, draft)
+            session.commit()
+        self._wake.set()
+        return sealed
+
+    def pending(self) -> int:
+        """Messages staged but not yet confirmed by the broker."""
+        with Session(self._engine) as session:
+            query = select(OutboxRow).where(
+                OutboxRow.agency_id == self.agency_id, col(OutboxRow.published_at).is_(None)
+            )
+            return len(session.exec(query).all())
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, *, consume: bool = True) -> None:
+        """Connect (robustly: reconnects after broker restarts), start the outbox pump and,
+        unless `consume` is False, consuming the agency's queue."""
+        self._connection = await aio_pika.connect_robust(self._settings.amqp_url, timeout=15)
+        channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.set_qos(prefetch_count=self._settings.prefetch)
+        self._publisher = Publisher(channel, self._settings.publish_timeout_s)
+        if consume:
+            self._queue = await channel.get_queue(
+                self._topology.agency_queue(self.agency_id), ensure=False
+            )
+            self._consumer_tag = await self._queue.consume(self._on_message)
+        self._pump_task = asyncio.create_task(self._pump(), name=f"outbox-{self.agency_id}")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop consuming, finish messages in flight, stop the pump and disconnect."""
+        if self._queue is not None and self._consumer_tag is not None:
+            await self._queue.cancel(self._consumer_tag)
+        await self._idle.wait()
+        self._stopping.set()
+        self._wake.set()
+        if self._pump_task is not None:
+            await self._pump_task
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until the outbox is empty (every staged message confirmed by the broker)."""
+        async with asyncio.timeout(timeout_s):
+            while self.pending():
+                self._wake.set()
+                await asyncio.sleep(0.05)
+
+    # -- the outbox pump -------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                published = await self._publish_batch()
+                backoff = 0.1
+            except (PublishFailed, SQLAlchemyError) as exc:
+                log.warning("outbox.publish_failed", error=type(exc).__name__)
+                await asyncio.sleep(backoff * (1 + random.random()))  # noqa: S311 - jitter
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not published:
+                self._wake.clear()
+                try:
+                    async with asyncio.timeout(1.0):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+
+    async def _publish_batch(self, limit: int = 200) -> int:
+        with Session(self._engine) as session:
+            query = (
+                select(OutboxRow)
+                .where(OutboxRow.agency_id == self.agency_id, col(OutboxRow.published_at).is_(None))
+                .order_by(col(OutboxRow.id))
+                .limit(limit)
+            )
+            rows = session.exec(query).all()
+            for row in rows:
+                await self._require_publisher().publish(
+                    self._topology.ingress,
+                    self._topology.ingress_key(self.agency_id),
+                    row.wire.encode(),
+                    message_id=row.message_id,
+                    user_id=self._user_id(),
+                )
+                row.published_at = self._clock()
+                session.add(row)
+                session.commit()
+            return len(rows)
+
+    def _user_id(self) -> str | None:
+        return self._settings.user_id
+
+    def _require_publisher(self) -> Publisher:
+        if self._publisher is None:
+            raise PublishFailed("client is not started")
+        return self._publisher
+
+    # -- the inbox -------------------------------------------------------------------------
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._receive(message)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _receive(self, message: AbstractIncomingMessage) -> None:
+        opener = self._opener()
+        try:
+            authenticated = opener.verifier.authenticate(message.body)
+        except EnvelopeError as exc:
+            log.warning("inbox.unauthenticated", reason=exc.reason)
+            await message.reject(requeue=False)  # dead-lettered; no trustworthy sender
+            return
+        try:
+            opened = opener.open_authenticated(authenticated)
+        except EnvelopeError as exc:
+            log.warning("inbox.refused", reason=exc.reason, sender=authenticated.claims.iss)
+            self._answer_refusal(authenticated.claims, exc.reason)
+            await message.reject(requeue=False)
+            return
+        try:
+            self._accept(opened)
+        except (BrokerError, SQLAlchemyError, OSError) as exc:
+            log.warning("inbox.retry", error=type(exc).__name__)
+            await retry_or_dead_letter(
+                message,
+                self._require_publisher(),
+                self._topology,
+                self._topology.agency_queue(self.agency_id),
+                user_id=self._user_id(),
+            )
+            return
+        except Exception as exc:  # a handler bug: retry, then dead-letter (never lose it)
+            log.error("inbox.handler_failed", error=type(exc).__name__)
+            await retry_or_dead_letter(
+                message,
+                self._require_publisher(),
+                self._topology,
+                self._topology.agency_queue(self.agency_id),
+                user_id=self._user_id(),
+            )
+            return
+        await message.ack()
+        self._wake.set()
+
+    def _accept(self, opened: Opened) -> None:
+        claims = opened.claims
+        with Session(self._engine) as session:
+            session.add(
+                InboxRow(
+                    agency_id=self.agency_id,
+                    sender=claims.iss,
+                    message_id=str(claims.jti),
+                    message_type=claims.cme_type,
+                    jwe_sha256=claims.jwe_sha256,
+                    received_at=self._clock(),
+                )
+            )
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                log.info("inbox.duplicate", message_type=claims.cme_type)
+                return
+            if claims.cme_type == RECEIPT:
+                assert isinstance(opened.payload, ReceiptV1)
+                self._record_receipt(session, opened.payload)
+            else:
+                self._handler(session, opened)
+                self.stage(session, self._receipt(claims, ReceiptOutcome.ACCEPTED, None))
+            session.commit()
+
+    def _record_receipt(self, session: Session, receipt: ReceiptV1) -> None:
+        query = select(OutboxRow).where(
+            OutboxRow.agency_id == self.agency_id, OutboxRow.message_id == str(receipt.message_id)
+        )
+        row = session.exec(query).first()
+        if row is None:
+            log.warning("inbox.receipt_for_unknown_message")
+            return
+        row.receipt_outcome = receipt.outcome.value
+        row.receipt_reason = receipt.reason_code
+        row.receipt_at = receipt.received_at
+        session.add(row)
+
+    def _answer_refusal(self, claims: OuterClaims, reason: str) -> None:
+        if claims.cme_type == RECEIPT:
+            return  # never answer a receipt with a receipt
+        try:
+            with Session(self._engine) as session:
+                draft = self._receipt(claims, ReceiptOutcome.REJECTED, reason)
+                self.stage(session, draft)
+                session.commit()
+        except (BrokerError, SQLAlchemyError) as exc:
+            log.warning("inbox.refusal_receipt_failed", error=type(exc).__name__)
+
+    def _receipt(self, claims: OuterClaims, outcome: ReceiptOutcome, reason: str | None) -> Draft:
+        return receipt_draft(
+            claims,
+            outcome=outcome,
+            reason_code=reason,
+            decided_by_role=self._settings.decided_by_role,
+            now=self._clock(),
+        )

@@ -1,0 +1,1 @@
+"""RabbitMQ transport: topology, publishing with confirms, and the retry/dead-letter paths."""

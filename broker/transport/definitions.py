@@ -1,0 +1,153 @@
+"""Export the topology as RabbitMQ definitions (`rabbitmqctl import_definitions FILE`).
+
+One user per agency, named like its routing word (`school.3304000`), may only publish to the
+ingress exchange with its own routing key (topic permission), publish retries addressed to its
+own queue, and consume its own queue. Users carry no password hash: production authenticates
+agencies by client certificate (EXTERNAL); a development broker can set passwords with
+`rabbitmqctl change_password`.
+"""
+
+import re
+from typing import Any
+
+from broker.transport.topology import Topology, routing_word
+
+ROUTER_USER = "cme-router"
+
+
+def _exact(name: str) -> str:
+    return f"^{re.escape(name)}$"
+
+
+def agency_permissions(topology: Topology, agency: str, vhost: str) -> dict[str, Any]:
+    """configure nothing; write ingress and retry; read its own queue."""
+    return {
+        "user": routing_word(agency),
+        "vhost": vhost,
+        "configure": "^$",
+        "write": f"^({re.escape(topology.ingress)}|{re.escape(topology.retry)})$",
+        "read": _exact(topology.agency_queue(agency)),
+    }
+
+
+def agency_topic_permissions(topology: Topology, agency: str, vhost: str) -> list[dict[str, Any]]:
+    """Its own ingress routing key; retries only back to its own queue."""
+    user = routing_word(agency)
+    own_queue = re.escape(topology.agency_queue(agency))
+    return [
+        {
+            "user": user,
+            "vhost": vhost,
+            "exchange": topology.ingress,
+            "write": _exact(topology.ingress_key(agency)),
+            "read": "^$",
+        },
+        {
+            "user": user,
+            "vhost": vhost,
+            "exchange": topology.retry,
+            "write": f"^[0-9]+s\\.{own_queue}$",
+            "read": "^$",
+        },
+    ]
+
+
+def _queue(name: str, vhost: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "vhost": vhost,
+        "durable": True,
+        "auto_delete": False,
+        "arguments": arguments,
+    }
+
+
+def _binding(source: str, destination: str, key: str, vhost: str) -> dict[str, Any]:
+    return {
+        "source": source,
+        "vhost": vhost,
+        "destination": destination,
+        "destination_type": "queue",
+        "routing_key": key,
+        "arguments": {},
+    }
+
+
+def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> dict[str, Any]:
+    """The full definitions document for one hub."""
+    exchanges = [
+        (topology.ingress, "topic"),
+        (topology.deliver, "direct"),
+        (topology.dlx, "direct"),
+        (topology.retry, "topic"),
+        (topology.requeue, "topic"),
+    ]
+    queues = [_queue(topology.refused_queue, vhost, topology.dead_letter_arguments())]
+    bindings = []
+    for delay in topology.retry_delays_s:
+        wait = topology.wait_queue(delay)
+        queues.append(_queue(wait, vhost, topology.wait_queue_arguments(delay)))
+        bindings.append(_binding(topology.retry, wait, f"{delay}s.#", vhost))
+    for name in topology.work_queues(agencies):
+        dead = topology.dead_letter_queue(name)
+        queues += [
+            _queue(name, vhost, topology.queue_arguments(name)),
+            _queue(dead, vhost, topology.dead_letter_arguments()),
+        ]
+        bindings += [
+            _binding(topology.requeue, name, f"*.{name}", vhost),
+            _binding(topology.dlx, dead, name, vhost),
+        ]
+    bindings.append(_binding(topology.ingress, topology.router_queue, "in.#", vhost))
+    bindings += [
+        _binding(topology.deliver, topology.agency_queue(a), routing_word(a), vhost)
+        for a in agencies
+    ]
+    users = [ROUTER_USER, *(routing_word(a) for a in agencies)]
+    return {
+        "rabbitmq_version": "3.10",
+        "vhosts": [{"name": vhost}],
+        "users": [
+            {
+                "name": u,
+                "password_hash": "",
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+                "tags": [],
+            }
+            for u in users
+        ],
+        "permissions": [
+            {
+                "user": ROUTER_USER,
+                "vhost": vhost,
+                "configure": _prefixed(topology),
+                "write": _prefixed(topology),
+                "read": _prefixed(topology),
+            },
+            *(agency_permissions(topology, a, vhost) for a in agencies),
+        ],
+        "topic_permissions": [
+            t for a in agencies for t in agency_topic_permissions(topology, a, vhost)
+        ],
+        "exchanges": [
+            {
+                "name": n,
+                "vhost": vhost,
+                "type": t,
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            }
+            for n, t in exchanges
+        ],
+        "queues": queues,
+        "bindings": bindings,
+        "policies": [],
+        "parameters": [],
+        "global_parameters": [],
+    }
+
+
+def _prefixed(topology: Topology) -> str:
+    return f"^{re.escape(topology.prefix)}\\."
