@@ -125,9 +125,10 @@ class Container:
         """The directory as of now, reloaded after every change."""
         return RevisionCachedDirectory(self.directory_store)
 
-    def ledger(self, *, signing: bool = True) -> SqlLedger:
-        """The justification ledger (signing checkpoints with the hub key unless told not to)."""
-        return ledger_for(self, signing=signing)
+    def ledger(self, *, signing: bool = True, actor: str | None = None) -> SqlLedger:
+        """The justification ledger (signing checkpoints with the hub key unless told not to);
+        `actor` names the process that appends (a router replica)."""
+        return ledger_for(self, signing=signing, actor=actor)
 
     def router_core(self, ledger: SqlLedger) -> RouterCore:
         """The router's decision logic."""
@@ -144,10 +145,10 @@ class Container:
 
     def router_service(self, actor: str | None = None) -> RouterService:
         """One router replica."""
-        ledger = self.ledger()
+        actor = actor or default_actor(self.settings.hub_id)
+        ledger = self.ledger(actor=actor)
         settings = RouterSettings(
-            amqp_url=self.settings.rabbitmq_url.get_secret_value(),
-            actor=actor or default_actor(self.settings.hub_id),
+            amqp_url=self.settings.rabbitmq_url.get_secret_value(), actor=actor
         )
         return RouterService(
             self.router_core(ledger),

@@ -24,7 +24,8 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Configuration for every process of the broker."""
 
-    model_config = SettingsConfigDict(env_prefix="CME_", extra="ignore")
+    # hide_input_in_errors: a bad setting must not print the secret it was given.
+    model_config = SettingsConfigDict(env_prefix="CME_", extra="ignore", hide_input_in_errors=True)
 
     environment: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("./var")
@@ -48,7 +49,7 @@ class Settings(BaseSettings):
     )
     max_envelope_bytes: int = Field(default=256 * 1024, ge=4096, le=8 * 1024 * 1024)
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
-    max_message_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    max_message_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=3600, le=30 * 24 * 3600)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Self:

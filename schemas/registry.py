@@ -36,6 +36,10 @@ class MessageSpec:
     model: builtins.type[WireModel]  # `type` is shadowed by the field above
     special_category: bool = False
     """True when the payload can carry special category data (health, SEN)."""
+    sender_field: str | None = None
+    """The payload field naming the sending agency: it must equal the envelope's `iss`."""
+    recipient_field: str | None = None
+    """The payload field naming the receiving agency: it must equal the envelope's `aud`."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,17 @@ class Migration:
 
 
 def describe_errors(error: ValidationError) -> str:
-    """Field locations and rules from a ValidationError, without the offending input values."""
+    """Field locations and rules from a ValidationError, without the offending input values.
+
+    An unexpected member's name is the sender's own text (it could be a child's name), so it
+    is never echoed: the location stops at its parent.
+    """
     parts = []
     for item in error.errors(include_url=False, include_input=False, include_context=False):
-        location = ".".join(str(p) for p in item["loc"]) or "(root)"
-        parts.append(f"{location}: {item['msg']}")
+        loc = [str(p) for p in item["loc"]]
+        if item["type"] == "extra_forbidden":
+            loc = [*loc[:-1], "(unexpected member)"]
+        parts.append(f"{'.'.join(loc) or '(root)'}: {item['msg']}")
     return "; ".join(parts[:10])
 
 

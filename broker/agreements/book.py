@@ -10,7 +10,6 @@ from broker.agreements.errors import AgreementDocumentError, AgreementRefusal, R
 from broker.agreements.model import Agreement, Flow, FlowRetention
 from schemas.justification import Decision, Justification
 
-
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 

@@ -40,8 +40,10 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 @ledger_app.command("verify")
 def verify() -> None:
-    """Recompute the hash chain and check the hub's signed checkpoints; exit 1 naming the
-    first bad entry if anything was changed, removed, inserted or reordered."""
+    """Check the hash chain and the hub's signed checkpoints; exit 1 naming the first bad entry.
+
+    Finds entries changed, removed, inserted or reordered, and a tail cut below a checkpoint.
+    """
     app = container()
     with refusals():
         report = ledger_for(app, signing=False).verify(app.snapshot(), hubs=(app.settings.hub_id,))
@@ -88,8 +90,10 @@ def export(
 
 @ledger_app.command("checkpoint")
 def checkpoint() -> None:
-    """Sign the current head with the hub key now; prints the signed checkpoint, which can be
-    kept outside the database as an independent anchor."""
+    """Sign the current head with the hub key now and print the signed checkpoint.
+
+    Kept outside the database, the printed JWS is an independent anchor for the ledger.
+    """
     with refusals():
         signed = ledger_for(container()).checkpoint()
     if signed is None:
@@ -103,8 +107,10 @@ def checkpoint() -> None:
 
 
 def track(message_id: Annotated[str, typer.Argument(help="The message id (jti)")]) -> None:
-    """The life of a message from the ledger: routed, refused, delivered, receipted,
-    dead-lettered. Exit 1 when the ledger has nothing about it."""
+    """The life of a message from the ledger (routed, refused, delivered, receipted, ...).
+
+    Exit 1 when the ledger has nothing about the message.
+    """
     with refusals():
         entries = ledger_for(container(), signing=False).history(message_id)
     if not entries:

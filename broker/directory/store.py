@@ -93,11 +93,15 @@ class SqlDirectoryStore:
     def rotate_keys(self, agency_id: str) -> list[str]:
         """New key pairs sign and receive from now; the old ones stay valid for the overlap."""
         now = self._clock()
+        retire_at = now + self._policy.rotation_overlap
         with Session(self._engine) as session:
-            self._require(session, agency_id)
+            if self._require(session, agency_id).status == AgencyStatus.REVOKED.value:
+                raise errors.DirectoryError("a revoked agency cannot get new keys")
             for key in self._active_keys(session, agency_id):
-                if key.not_after is None or as_utc(key.not_after) > now:
-                    key.not_after = now + self._policy.rotation_overlap
+                # Only ever bring an end date forward: a later rotation must not extend the
+                # life of a key an earlier rotation already retired.
+                if key.not_after is None or as_utc(key.not_after) > retire_at:
+                    key.not_after = retire_at
                     session.add(key)
             kids = self._add_keys(session, agency_id, now)
             _bump_revision(session)

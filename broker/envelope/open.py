@@ -195,6 +195,7 @@ class Opener:
         if any(getattr(inner, name) != getattr(claims, name) for name in BINDING_CLAIMS):
             raise errors.ClaimsMismatch("inner and outer claims differ")
         payload = self._validate(claims, inner.payload)
+        self._check_parties(claims, payload)
         self._check_replay(claims)
         return Opened(claims, payload)
 
@@ -203,6 +204,14 @@ class Opener:
             return self._verifier.registry.validate(claims.cme_type, claims.cme_ver, data)
         except SchemaError as exc:
             raise errors.SchemaInvalid(str(exc)) from None
+
+    def _check_parties(self, claims: OuterClaims, payload: WireModel) -> None:
+        """A payload that names its sender or recipient must name the envelope's own: school
+        A must not send a return that claims to come from school B."""
+        spec = self._verifier.registry.spec(claims.cme_type, claims.cme_ver)
+        for field, party in ((spec.sender_field, claims.iss), (spec.recipient_field, claims.aud)):
+            if field is not None and getattr(payload, field) != party:
+                raise errors.ClaimsMismatch("the payload names other parties than the envelope")
 
     def _check_replay(self, claims: OuterClaims) -> None:
         if self._replay is None:

@@ -91,6 +91,8 @@ def verify_checkpoint(
         raise CheckpointInvalid(f"signature is unusable ({exc.reason})") from None
     if kid != checkpoint.kid:
         raise CheckpointInvalid("the row's kid differs from the signature's")
+    if key.use is not KeyUse.SIG:
+        raise CheckpointInvalid("not signed with a signing key")
     try:
         claims = CheckpointClaims.model_validate(json.loads(_JOSE.verify(parsed, key.jwk)))
     except errors.BadSignature:
@@ -98,7 +100,7 @@ def verify_checkpoint(
     except (ValidationError, ValueError):
         raise CheckpointInvalid("signed content is malformed") from None
     trusted = claims.hub in hubs if hubs is not None else claims.hub.startswith(_HUB_PREFIX)
-    if not trusted or key.agency_id != claims.hub or key.use is not KeyUse.SIG:
+    if not trusted or key.agency_id != claims.hub:
         raise CheckpointInvalid("not signed by a trusted hub's signing key")
     if key.status is KeyStatus.REVOKED:
         # Fail safe: a revoked hub key may have been compromised, so nothing it signed counts.

@@ -180,18 +180,24 @@ class SqlLedger:
     def _write_transaction(self) -> Iterator[Connection]:
         """A transaction holding the ledger's append lock."""
         if self._engine.dialect.name == "postgresql":
-            with self._engine.begin() as connection:
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
-                yield connection
+            # READ COMMITTED whatever the engine's default: under REPEATABLE READ the snapshot
+            # would be taken by the lock statement itself, before the lock is granted, and the
+            # head read after it could be stale.
+            with self._engine.connect() as connection:
+                connection.execution_options(isolation_level="READ COMMITTED")
+                with connection.begin():
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                    )
+                    yield connection
             return
         with self._engine.connect() as connection:
-            # Left to itself pysqlite opens a deferred transaction: two appenders would both
-            # read the head, and in WAL mode the second to write fails with SQLITE_BUSY at
-            # once (its snapshot is stale; the busy timeout does not apply). BEGIN IMMEDIATE
-            # takes the write lock before the head is read, waiting for it if need be.
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Left to itself pysqlite begins a transaction only at the INSERT, after the head
+            # was read, so two appenders can chain onto the same head (and a plain deferred
+            # BEGIN fails with SQLITE_BUSY at once in WAL mode, without waiting, when its read
+            # snapshot is stale). BEGIN IMMEDIATE takes the write lock before the head is
+            # read, waiting up to the busy timeout for it.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield connection

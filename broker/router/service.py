@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.envelope import OuterClaims, Sealer
-from broker.errors import BrokerError
+from broker.errors import BrokerError, EnvelopeError
 from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
 from broker.receipts import receipt_draft
 from broker.router.core import Refuse, Route, RouterCore
@@ -159,7 +159,11 @@ class RouterService:
             decided_by_role="hub_router",
             now=self._core.clock(),
         )
-        sealed = sealer.seal(draft)
+        try:
+            sealed = sealer.seal(draft)
+        except EnvelopeError as exc:  # e.g. the sender is suspended: it cannot receive
+            log.info("router.refusal_receipt_not_sent", reason=exc.reason)
+            return
         await self._require_publisher().publish(
             self._topology.deliver,
             routing_word(claims.iss),

@@ -300,22 +300,30 @@ def example_payload(
     *,
     rng: random.Random | None = None,
     today: date | None = None,
+    sender: str | None = None,
+    recipient: str | None = None,
 ) -> WireModel:
     """A valid synthetic payload of `message_type` (latest version unless given).
 
     Without `rng` the result is the same on every call for a given type, version and day; pass
     a seeded `random.Random` for variety (optional fields, enum choices, names and dates vary).
-    Raises `UnknownMessageTypeError` / `UnknownSchemaVersionError` like the registry.
+    `sender` / `recipient` replace the default parties in the payload fields that name them
+    (they must match the envelope). Raises `UnknownMessageTypeError` /
+    `UnknownSchemaVersionError` like the registry.
     """
     registry = default_registry()
     version = registry.latest(message_type) if version is None else version
-    registry.spec(message_type, version)
+    spec = registry.spec(message_type, version)
     builder = _BUILDERS.get(message_type)
     if builder is None:
         raise NotImplementedError(f"no example builder for {message_type}")
     seeded = random.Random(f"{message_type}:v{version}")  # noqa: S311  synthetic data, not secrets
     synth = Synth(rng or seeded, today or date.today())
-    return registry.validate(message_type, version, builder(synth, version))
+    data = builder(synth, version)
+    for field, party in ((spec.sender_field, sender), (spec.recipient_field, recipient)):
+        if field and party:
+            data[field] = party
+    return registry.validate(message_type, version, data)
 
 
 def example_sender_recipient(message_type: str) -> tuple[str, str]:

@@ -268,11 +268,17 @@ class CaseStatusV1(WireModel):
 
 
 SPECS = (
-    MessageSpec(REFERRAL, 1, ReferralV1, special_category=True),
+    MessageSpec(REFERRAL, 1, ReferralV1, special_category=True, sender_field="referrer"),
     MessageSpec(LOCATE_ENQUIRY, 1, LocateEnquiryV1),
     MessageSpec(LOCATE_RESPONSE, 1, LocateResponseV1, special_category=True),
-    MessageSpec(CROSS_BORDER_NOTIFICATION, 1, CrossBorderNotificationV1),
+    MessageSpec(
+        CROSS_BORDER_NOTIFICATION,
+        1,
+        CrossBorderNotificationV1,
+        sender_field="from_la",
+        recipient_field="to_la",
+    ),
     MessageSpec(CROSS_BORDER_CONFIRMATION, 1, CrossBorderConfirmationV1),
-    MessageSpec(ENQUIRIES_COMPLETE, 1, EnquiriesCompleteV1),
+    MessageSpec(ENQUIRIES_COMPLETE, 1, EnquiriesCompleteV1, recipient_field="school"),
     MessageSpec(CASE_STATUS, 1, CaseStatusV1),
 )

@@ -88,8 +88,8 @@ def downgrade_v2_to_v1(new: DeletionReturnV2) -> DeletionReturnV1:
 
 
 SPECS = (
-    MessageSpec(TYPE, 1, DeletionReturnV1),
-    MessageSpec(TYPE, 2, DeletionReturnV2),
+    MessageSpec(TYPE, 1, DeletionReturnV1, sender_field="school"),
+    MessageSpec(TYPE, 2, DeletionReturnV2, sender_field="school"),
 )
 MIGRATIONS = (
     Migration(TYPE, 1, 2, upgrade_v1_to_v2),

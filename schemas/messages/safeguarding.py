@@ -46,4 +46,6 @@ class EscalationV1(WireModel):
         return self
 
 
-SPECS = (MessageSpec(ESCALATION, 1, EscalationV1, special_category=True),)
+SPECS = (
+    MessageSpec(ESCALATION, 1, EscalationV1, special_category=True, sender_field="from_agency"),
+)

@@ -161,10 +161,16 @@ class DestinationConfirmationV1(WireModel):
 
 
 SPECS = (
-    MessageSpec(NEW_PUPIL_RETURN, 1, NewPupilReturnV1),
-    MessageSpec(NON_ARRIVAL, 1, NonArrivalV1),
-    MessageSpec(ATTENDANCE_RETURN, 1, AttendanceReturnV1),
-    MessageSpec(SICKNESS_RETURN, 1, SicknessReturnV1, special_category=True),
-    MessageSpec(DESTINATION_CHECK, 1, DestinationCheckV1),
+    MessageSpec(NEW_PUPIL_RETURN, 1, NewPupilReturnV1, sender_field="school"),
+    MessageSpec(NON_ARRIVAL, 1, NonArrivalV1, sender_field="school"),
+    MessageSpec(ATTENDANCE_RETURN, 1, AttendanceReturnV1, sender_field="school"),
+    MessageSpec(SICKNESS_RETURN, 1, SicknessReturnV1, special_category=True, sender_field="school"),
+    MessageSpec(
+        DESTINATION_CHECK,
+        1,
+        DestinationCheckV1,
+        sender_field="from_school",
+        recipient_field="to_school",
+    ),
     MessageSpec(DESTINATION_CONFIRMATION, 1, DestinationConfirmationV1),
 )

@@ -6,15 +6,19 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import aio_pika
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from broker.app import Container
-from broker.client.agency import AgencyClient
+from broker.client.agency import AgencyClient, ClientSettings
+from broker.client.tables import OutboxRow
+from broker.clock import utc_now
 from broker.envelope import Draft, Opened, Sealed
 from broker.router.service import RouterService
 from broker.settings import Settings
+from broker.transport.publish import Publisher
 from schemas.examples import example_justification, example_payload
 
 SCHOOL, LA, HEALTH, HOUSING, SOCIAL_CARE = (
@@ -37,13 +41,20 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 30.0) -> None
 class Hub:
     """One LA hub with its agencies, on a throwaway topology and database."""
 
-    def __init__(self, data_dir: Path, rabbitmq_url: str, database_url: str | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        rabbitmq_url: str,
+        database_url: str | None = None,
+        **settings: Any,
+    ) -> None:
         self.prefix = f"t{uuid.uuid4().hex[:12]}"
         settings = Settings(
             data_dir=data_dir,
             rabbitmq_url=rabbitmq_url,  # type: ignore[arg-type]
             topology_prefix=self.prefix,
             database_url=database_url,
+            **settings,
         )
         self.container = Container(settings)
         self.rabbitmq_url = rabbitmq_url
@@ -84,7 +95,7 @@ class Hub:
         draft = Draft(
             recipient,
             message_type,
-            example_payload(message_type),
+            example_payload(message_type, sender=sender, recipient=recipient),
             example_justification(message_type, sender=sender, recipient=recipient),
         )
         return self.clients[sender].send(draft)
@@ -109,5 +120,46 @@ class Hub:
                 queues += [name, topology.dead_letter_queue(name)]
             for name in queues:
                 await channel.queue_delete(name)
-            for exchange in (topology.ingress, topology.deliver, topology.dlx, topology.retry, topology.requeue):
+            for exchange in (
+                topology.ingress,
+                topology.deliver,
+                topology.dlx,
+                topology.retry,
+                topology.requeue,
+            ):
                 await channel.exchange_delete(exchange)
+
+
+async def publish_raw(hub: Hub, sender: str, body: bytes, message_id: str | None = None) -> None:
+    """Publish bytes to the hub's ingress as `sender` would (as the development account,
+    which the router trusts to publish for anyone); with `message_id`, also record it in the
+    sender's outbox so the receipt that comes back has somewhere to land."""
+    if message_id is not None:
+        with Session(hub.container.engine) as session:
+            session.add(
+                OutboxRow(
+                    agency_id=sender,
+                    message_id=message_id,
+                    recipient="-",
+                    message_type="-",
+                    wire=body.decode(),
+                    created_at=utc_now(),
+                    published_at=utc_now(),
+                )
+            )
+            session.commit()
+    connection = await aio_pika.connect(hub.rabbitmq_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        publisher = Publisher(channel)
+        topology = hub.container.topology
+        user = ClientSettings(amqp_url=hub.rabbitmq_url).user_id  # RabbitMQ checks it
+        await publisher.publish(topology.ingress, topology.ingress_key(sender), body, user_id=user)
+
+
+def receipt_of(hub: Hub, message_id: str) -> tuple[str | None, str | None]:
+    """(outcome, reason) of the receipt recorded on a sender's outbox row."""
+    with Session(hub.container.engine) as session:
+        query = select(OutboxRow).where(OutboxRow.message_id == message_id)
+        row = session.exec(query).one()
+        return row.receipt_outcome, row.receipt_reason

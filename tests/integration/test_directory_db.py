@@ -177,3 +177,23 @@ def test_replay_cache_remembers_once_and_purges(engine: Engine, clock: Clock) ->
     clock.now += timedelta(days=2)
     assert cache.purge_expired() == 2
     assert cache.remember("school:3304000", "m-1", later) is True
+
+
+def test_a_second_rotation_does_not_extend_retired_keys(
+    store: SqlDirectoryStore, clock: Clock
+) -> None:
+    store.add_agency("la:330", "LA")
+    first = store.snapshot().current_key("la:330", KeyUse.SIG, clock.now)
+    store.rotate_keys("la:330")
+    retired_at = store.snapshot().public_key(first.kid).not_after
+    clock.now += timedelta(days=20)
+    store.rotate_keys("la:330")
+    assert store.snapshot().public_key(first.kid).not_after == retired_at
+
+
+def test_a_revoked_agency_cannot_get_new_keys(store: SqlDirectoryStore) -> None:
+    store.add_agency("la:330", "LA")
+    store.set_status("la:330", AgencyStatus.REVOKED)
+    with pytest.raises(errors.DirectoryError):
+        store.rotate_keys("la:330")
+    assert {k.status for k in store.snapshot().public_keys()} == {KeyStatus.REVOKED}

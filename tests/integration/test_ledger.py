@@ -468,7 +468,6 @@ def test_two_replicas_appending_at_once_keep_one_chain(
     )
     assert Counter(in_order) == {"hub:330@a": 200, "hub:330@b": 200}
     switches = sum(1 for x, y in pairwise(in_order) if x != y)
-    print(f"actor switches: {switches}")
     assert switches > 1, "the replicas did not overlap: the test proved nothing"
 
 

@@ -128,3 +128,13 @@ def test_every_newer_version_can_be_reached_from_the_one_before() -> None:
                 type(registry.migrate(message_type, old, latest))
                 is registry.spec(message_type, latest).model
             )
+
+
+def test_an_unexpected_member_name_is_not_echoed() -> None:
+    registry = default_registry()
+    data = example_payload("school.deletion_return").model_dump(mode="json")
+    data["Ada Testchild 2015-03-01"] = 1
+    with pytest.raises(PayloadInvalidError) as refused:
+        registry.validate("school.deletion_return", registry.latest("school.deletion_return"), data)
+    assert "Ada" not in str(refused.value)
+    assert "(unexpected member)" in str(refused.value)

@@ -45,3 +45,11 @@ def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch)
         Settings()
     monkeypatch.setenv("CME_RABBITMQ_URL", "amqps://hub330:pw@rabbit.internal:5671/")
     assert Settings().environment == "production"
+
+
+def test_a_rejected_secret_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CME_ENVIRONMENT", "production")
+    monkeypatch.setenv("CME_PSEUDONYM_KEY", "short-secret-value")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "short-secret-value" not in str(refused.value)
