@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
@@ -70,6 +71,7 @@ _CODE_CHECKS: dict[AgencyKind, Callable[[str], object]] = {
 }
 
 
+@lru_cache(maxsize=4096)  # ids repeat on every message; validation is pure
 def check_agency_id(value: str) -> str:
     """Validate `KIND:CODE`; raises ValueError naming the rule (never echoing the value)."""
     kind, sep, code = value.partition(":")

@@ -92,6 +92,9 @@ class DirectorySnapshot:
     def __init__(self, agencies: Iterable[Agency], keys: Iterable[PublicKey]) -> None:
         self._agencies = {a.id: a for a in agencies}
         self._keys = {k.kid: k for k in keys}
+        self._by_owner: dict[tuple[str, KeyUse], list[PublicKey]] = {}
+        for key in self._keys.values():  # current_key runs on every seal: no full scan
+            self._by_owner.setdefault((key.agency_id, key.use), []).append(key)
 
     def agencies(self) -> list[Agency]:
         """Every agency, sorted by id."""
@@ -119,10 +122,8 @@ class DirectorySnapshot:
         """The newest active key of this use that is valid now and has no end date set."""
         candidates = [
             k
-            for k in self._keys.values()
-            if k.agency_id == agency_id
-            and k.use is use
-            and k.status is KeyStatus.ACTIVE
+            for k in self._by_owner.get((agency_id, use), ())
+            if k.status is KeyStatus.ACTIVE
             and k.not_before <= now
             and (k.not_after is None or k.not_after > now)
         ]

@@ -42,10 +42,11 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Verified:
-    """An envelope whose outer layer checked out."""
+    """An envelope whose outer layer checked out, and the directory key that signed it."""
 
     envelope: Envelope
     claims: OuterClaims
+    signer: PublicKey
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class HeaderVerifier:
             claims = _parse_outer(self.jose.verify(parsed, key.jwk))
             if key.agency_id != claims.iss:
                 raise errors.ClaimsMismatch("header is not signed by the sender it names")
-            return Verified(envelope, claims)
+            return Verified(envelope, claims, key)
 
     def check(self, verified: Verified) -> Verified:
         """Whether an authenticated message is acceptable: sender active, times, digest, type."""
@@ -135,12 +136,6 @@ class HeaderVerifier:
         except UnknownSchemaVersionError:
             raise errors.UnknownSchemaVersion("unknown schema version") from None
 
-    def inner_key(self, kid: str, sender: str) -> PublicKey:
-        """The sender's key for the inner signature: it must belong to the outer `iss`."""
-        key = self._usable_key(kid, KeyUse.SIG, self.clock())
-        if key.agency_id != sender:
-            raise errors.ClaimsMismatch("inner layer is signed by another agency")
-        return key
 
 
 @dataclass(frozen=True)
@@ -190,8 +185,11 @@ class Opener:
             raise errors.WrongRecipient("message is encrypted to another key")
         inner_jws = self._verifier.jose.decrypt(verified.envelope.jwe, key).decode("ascii")
         parsed, inner_kid = self._verifier.jose.parse_jws(inner_jws, INNER_TYP)
-        signer = self._verifier.inner_key(inner_kid, claims.iss)
-        inner = _parse_inner(self._verifier.jose.verify(parsed, signer.jwk))
+        if inner_kid != verified.signer.kid:
+            # Both layers are signed with the same key (wire-format.md): anything else is a
+            # re-wrapped message, e.g. another agency's inner layer under this sender's header.
+            raise errors.ClaimsMismatch("inner layer is signed with another key")
+        inner = _parse_inner(self._verifier.jose.verify(parsed, verified.signer.jwk))
         if any(getattr(inner, name) != getattr(claims, name) for name in BINDING_CLAIMS):
             raise errors.ClaimsMismatch("inner and outer claims differ")
         payload = self._validate(claims, inner.payload)

@@ -6,7 +6,6 @@ key can compute the pseudonyms of a child's known identifiers and find every mes
 them in the ledger; without the key the references reveal nothing.
 """
 
-import hashlib
 import hmac
 import unicodedata
 from typing import Any
@@ -42,7 +41,7 @@ class Pseudonymiser:
 
     def ref(self, identifier: str) -> str:
         """One subject reference (22 base64url characters)."""
-        return b64url(hmac.new(self._key, identifier.encode(), hashlib.sha256).digest()[:16])
+        return b64url(hmac.digest(self._key, identifier.encode(), "sha256")[:16])
 
     def refs_for(self, payload: dict[str, Any]) -> tuple[str, ...]:
         """Sorted references for the child in a dumped payload (empty when it names none)."""

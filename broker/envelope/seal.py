@@ -1,6 +1,5 @@
 """Sealing: sign the payload and binding claims, encrypt to the recipient, sign the header."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -134,4 +133,4 @@ class Sealer:
 
 
 def _json(model: WireModel) -> bytes:
-    return json.dumps(model.model_dump(mode="json"), separators=(",", ":")).encode()
+    return model.model_dump_json().encode()  # compact UTF-8 JSON, serialised in Rust

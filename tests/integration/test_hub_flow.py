@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from broker.ledger import LedgerEvent
 from tests.integration.hub_harness import LA, SCHOOL, Hub, eventually, receipt_of
 
@@ -24,7 +25,7 @@ async def test_deletion_return_is_routed_opened_and_receipted(hub: Hub) -> None:
     await eventually(lambda: receipt_of(hub, message_id) == ("accepted", None))
     history = hub.container.ledger(signing=False).history(message_id)
     assert [e.event for e in history] == [LedgerEvent.ROUTED, LedgerEvent.RECEIPTED]
-    assert history[0].rule and history[0].rule.startswith("cme-area-330@1/")
+    assert (history[0].rule or "").startswith("cme-area-330@1/")
     assert hub.container.ledger(signing=False).verify(hub.container.snapshot()).ok
 
 
