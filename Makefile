@@ -15,7 +15,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 # The demo runs on SQLite by default, so it only needs RabbitMQ.
 DEMO_SERVICES ?= rabbitmq
-MYPY_PATHS ?= schemas broker adapters
+MYPY_PATHS ?= schemas broker adapters bench
 
 .DEFAULT_GOAL := help
 .PHONY: help venv services demo test lint clean distclean

@@ -80,7 +80,10 @@ def export(out: Annotated[Path | None, typer.Option(help="File to write")] = Non
     app = container()
     with refusals():
         key = app.hub_signing_key()
-        text = export_directory(app.snapshot(), app.settings.hub_id, key, app.clock())
+        store = app.directory_store
+        text = export_directory(
+            app.snapshot(), app.settings.hub_id, key, app.clock(), serial=store.revision()
+        )
     if out:
         out.write_text(text + "\n")
     else:
@@ -95,11 +98,15 @@ def import_(
 ) -> None:
     """Verify a signed export against pinned hub keys and cache it in the data directory."""
     app = container()
-    text = file.read_text()
+    cache = app.settings.data_dir / "directory.jws"
+    pins = frozenset(trust)
     with refusals():
-        snapshot = import_directory(text, frozenset(trust))
+        held = import_directory(cache.read_text(), pins, now=None) if cache.exists() else None
+        imported = import_directory(
+            file.read_text(), pins, now=app.clock(), newer_than=held.serial if held else None
+        )
     app.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (app.settings.data_dir / "directory.jws").write_text(text)
-    console.print(
-        f"verified: {len(snapshot.agencies())} agencies, {len(snapshot.public_keys())} keys"
-    )
+    cache.write_text(file.read_text())
+    snapshot = imported.snapshot
+    agencies, keys = len(snapshot.agencies()), len(snapshot.public_keys())
+    console.print(f"verified: {agencies} agencies, {keys} keys (serial {imported.serial})")

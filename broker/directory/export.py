@@ -6,7 +6,8 @@ the key itself travels inside the document, so the pin is what makes it trustwor
 """
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from joserfc.jwk import OKPKey
 from pydantic import AwareDatetime, ValidationError
@@ -24,6 +25,7 @@ from broker.envelope.jose import Jose
 from schemas.base import WireModel
 
 DIRECTORY_TYP = "cme-directory+jwt"
+EXPORT_VALIDITY = timedelta(days=7)
 _MAX_BYTES = 8 * 1024 * 1024
 
 
@@ -50,17 +52,37 @@ class AgencyEntry(WireModel):
 
 
 class DirectoryDocument(WireModel):
-    """The signed payload: who issued it, when, and every agency with its keys."""
+    """The signed payload: who issued it, when, until when it may be relied on, its serial
+    (the directory revision: an importer refuses to go backwards, so replaying an export
+    signed before a revocation cannot bring revoked keys back), and every agency's keys."""
 
     iss: str
     iat: AwareDatetime
+    exp: AwareDatetime
+    serial: int
     agencies: tuple[AgencyEntry, ...]
 
 
+@dataclass(frozen=True)
+class ImportedDirectory:
+    """A verified export: its snapshot and the serial and dates it was issued with."""
+
+    snapshot: DirectorySnapshot
+    serial: int
+    iat: datetime
+    exp: datetime
+
+
 def export_directory(
-    snapshot: DirectorySnapshot, hub_id: str, hub_key: OKPKey, now: datetime
+    snapshot: DirectorySnapshot,
+    hub_id: str,
+    hub_key: OKPKey,
+    now: datetime,
+    *,
+    serial: int,
+    valid_for: timedelta = EXPORT_VALIDITY,
 ) -> str:
-    """Sign the whole directory with the hub's key."""
+    """Sign the whole directory with the hub's key; importers refuse it after `valid_for`."""
     by_agency: dict[str, list[KeyEntry]] = {}
     for key in snapshot.public_keys():
         by_agency.setdefault(key.agency_id, []).append(
@@ -76,6 +98,8 @@ def export_directory(
     document = DirectoryDocument(
         iss=hub_id,
         iat=now,
+        exp=now + valid_for,
+        serial=serial,
         agencies=tuple(
             AgencyEntry(
                 id=a.id,
@@ -92,8 +116,16 @@ def export_directory(
     return Jose(_MAX_BYTES).sign(body, hub_key, DIRECTORY_TYP)
 
 
-def import_directory(text: str, trusted_hub_kids: frozenset[str]) -> DirectorySnapshot:
-    """Verify a signed export against pinned hub key thumbprints and return its snapshot."""
+def import_directory(
+    text: str,
+    trusted_hub_kids: frozenset[str],
+    *,
+    now: datetime | None,
+    newer_than: int | None = None,
+) -> ImportedDirectory:
+    """Verify a signed export against pinned hub key thumbprints. Refuses an export expired at
+    `now` (None: only when re-reading a copy already held), and one whose serial is not above
+    `newer_than` (the serial of the copy already held)."""
     jose = Jose(_MAX_BYTES)
     try:
         parsed, kid = jose.parse_jws(text.strip(), DIRECTORY_TYP)
@@ -107,7 +139,11 @@ def import_directory(text: str, trusted_hub_kids: frozenset[str]) -> DirectorySn
         jose.verify(parsed, hub_key)
     except errors.BadSignature:
         raise errors.DirectorySignatureInvalid("directory signature does not verify") from None
-    return _snapshot(document)
+    if now is not None and document.exp <= now:
+        raise errors.DirectorySignatureInvalid("directory export has expired")
+    if newer_than is not None and document.serial <= newer_than:
+        raise errors.DirectorySignatureInvalid("directory export is not newer than the copy held")
+    return ImportedDirectory(_snapshot(document), document.serial, document.iat, document.exp)
 
 
 def _parse(data: bytes) -> DirectoryDocument:

@@ -149,7 +149,10 @@ class SqlDirectoryStore:
 
     def _add_keys(self, session: Session, agency_id: str, now: datetime) -> list[str]:
         kids = []
-        for use in KeyUse:
+        # A hub only signs (directory exports, checkpoints, refusal receipts): it gets no
+        # encryption key, so no message can ever be addressed to, and read by, the hub.
+        uses = (KeyUse.SIG,) if kind_of(agency_id) is AgencyKind.HUB else tuple(KeyUse)
+        for use in uses:
             key = new_key(use)
             self._keystore.save(agency_id, key)
             session.add(

@@ -137,7 +137,6 @@ class HeaderVerifier:
             raise errors.UnknownSchemaVersion("unknown schema version") from None
 
 
-
 @dataclass(frozen=True)
 class RecipientIdentity:
     """The opening agency and every private decryption key it holds, by kid."""

@@ -152,20 +152,46 @@ def test_signed_export_round_trips_and_refuses_tampering(
     snapshot = store.snapshot()
     hub_kid = snapshot.current_key("hub:330", KeyUse.SIG, clock.now).kid
     hub_key = FileKeystore(tmp_path / "keystore").load("hub:330", hub_kid)
-    text = export_directory(snapshot, "hub:330", hub_key, clock.now)
+    text = export_directory(snapshot, "hub:330", hub_key, clock.now, serial=store.revision())
 
-    imported = import_directory(text, frozenset({hub_kid}))
+    result = import_directory(text, frozenset({hub_kid}), now=clock.now)
+    imported, imported_serial = result.snapshot, result.serial
     assert [a.id for a in imported.agencies()] == [a.id for a in snapshot.agencies()]
     assert {k.kid for k in imported.public_keys()} == {k.kid for k in snapshot.public_keys()}
 
     with pytest.raises(errors.DirectorySignatureInvalid):
-        import_directory(text, frozenset({"some-other-kid"}))
+        import_directory(text, frozenset({"some-other-kid"}), now=clock.now)
     header, payload, signature = text.split(".")
     forged = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
     with pytest.raises(errors.DirectorySignatureInvalid):
-        import_directory(f"{header}.{forged}.{signature}", frozenset({hub_kid}))
+        import_directory(f"{header}.{forged}.{signature}", frozenset({hub_kid}), now=clock.now)
     with pytest.raises(errors.DirectorySignatureInvalid):
-        import_directory("not a directory", frozenset({hub_kid}))
+        import_directory("not a directory", frozenset({hub_kid}), now=clock.now)
+    with pytest.raises(errors.DirectorySignatureInvalid, match="expired"):
+        import_directory(text, frozenset({hub_kid}), now=clock.now + timedelta(days=8))
+    with pytest.raises(errors.DirectorySignatureInvalid, match="not newer"):
+        import_directory(text, frozenset({hub_kid}), now=clock.now, newer_than=imported_serial)
+
+
+def test_an_old_export_cannot_undo_a_revocation(
+    store: SqlDirectoryStore, tmp_path: Path, clock: Clock
+) -> None:
+    for agency in ("hub:330", "la:330"):
+        store.add_agency(agency, agency)
+    hub_kid = store.snapshot().current_key("hub:330", KeyUse.SIG, clock.now).kid
+    hub_key = FileKeystore(tmp_path / "keystore").load("hub:330", hub_kid)
+    pins = frozenset({hub_kid})
+    before = export_directory(
+        store.snapshot(), "hub:330", hub_key, clock.now, serial=store.revision()
+    )
+    store.set_status("la:330", AgencyStatus.REVOKED)
+    after = export_directory(
+        store.snapshot(), "hub:330", hub_key, clock.now, serial=store.revision()
+    )
+    held = import_directory(after, pins, now=clock.now)
+    assert held.snapshot.agency("la:330").status is AgencyStatus.REVOKED
+    with pytest.raises(errors.DirectorySignatureInvalid, match="not newer"):
+        import_directory(before, pins, now=clock.now, newer_than=held.serial)
 
 
 def test_replay_cache_remembers_once_and_purges(engine: Engine, clock: Clock) -> None:
@@ -197,3 +223,10 @@ def test_a_revoked_agency_cannot_get_new_keys(store: SqlDirectoryStore) -> None:
     with pytest.raises(errors.DirectoryError):
         store.rotate_keys("la:330")
     assert {k.status for k in store.snapshot().public_keys()} == {KeyStatus.REVOKED}
+
+
+def test_the_hub_gets_a_signing_key_only(store: SqlDirectoryStore, clock: Clock) -> None:
+    store.add_agency("hub:330", "LA hub")
+    assert {k.use for k in store.snapshot().public_keys()} == {KeyUse.SIG}
+    with pytest.raises(errors.KeyNotAvailable):
+        store.snapshot().current_key("hub:330", KeyUse.ENC, clock.now)
