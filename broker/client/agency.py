@@ -7,6 +7,7 @@ only after that commit. A redelivery or a replay then finds the inbox row and ch
 """
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ from broker.envelope import Draft, Opened, Opener, OuterClaims, Sealed, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.receipts import receipt_draft
 from broker.transport.publish import Publisher, PublishFailed
-from broker.transport.retry import retry_or_dead_letter
 from broker.transport.topology import Topology
 from schemas.messages.receipt import TYPE as RECEIPT
 from schemas.messages.receipt import ReceiptOutcome, ReceiptV1
@@ -128,8 +128,10 @@ class AgencyClient:
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         self._publisher = Publisher(channel, self._settings.publish_timeout_s)
         if consume:
-            self._queue = await channel.get_queue(
-                self._topology.agency_queue(self.agency_id), ensure=False
+            # A passive declare (not get_queue): the robust channel then re-consumes after
+            # a reconnect. The agency may not configure queues, only check its own exists.
+            self._queue = await channel.declare_queue(
+                self._topology.agency_queue(self.agency_id), passive=True
             )
             self._consumer_tag = await self._queue.consume(self._on_message)
         self._pump_task = asyncio.create_task(self._pump(), name=f"outbox-{self.agency_id}")
@@ -184,18 +186,30 @@ class AgencyClient:
                 .limit(limit)
             )
             rows = session.exec(query).all()
-            for row in rows:
-                await self._require_publisher().publish(
-                    self._topology.ingress,
-                    self._topology.ingress_key(self.agency_id),
-                    row.wire.encode(),
-                    message_id=row.message_id,
-                    user_id=self._user_id(),
-                )
-                row.published_at = self._clock()
-                session.add(row)
-                session.commit()
+            # Publish the batch concurrently (confirms arrive together), then record every
+            # confirmed row in one commit; a failed row stays pending for the next round.
+            results = await asyncio.gather(
+                *(self._publish_row(row) for row in rows), return_exceptions=True
+            )
+            now = self._clock()
+            for row, result in zip(rows, results, strict=True):
+                if result is None:
+                    row.published_at = now
+                    session.add(row)
+            session.commit()
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise PublishFailed(f"{len(failures)} of {len(rows)} not confirmed")
             return len(rows)
+
+    async def _publish_row(self, row: OutboxRow) -> None:
+        await self._require_publisher().publish(
+            self._topology.ingress,
+            self._topology.ingress_key(self.agency_id),
+            row.wire.encode(),
+            message_id=row.message_id,
+            user_id=self._user_id(),
+        )
 
     def _user_id(self) -> str | None:
         return self._settings.user_id
@@ -236,23 +250,11 @@ class AgencyClient:
             self._accept(opened)
         except (BrokerError, SQLAlchemyError, OSError) as exc:
             log.warning("inbox.retry", error=type(exc).__name__)
-            await retry_or_dead_letter(
-                message,
-                self._require_publisher(),
-                self._topology,
-                self._topology.agency_queue(self.agency_id),
-                user_id=self._user_id(),
-            )
+            await self._back_off_and_requeue(message)
             return
         except Exception as exc:  # a handler bug: retry, then dead-letter (never lose it)
             log.error("inbox.handler_failed", error=type(exc).__name__)
-            await retry_or_dead_letter(
-                message,
-                self._require_publisher(),
-                self._topology,
-                self._topology.agency_queue(self.agency_id),
-                user_id=self._user_id(),
-            )
+            await self._back_off_and_requeue(message)
             return
         await message.ack()
         self._wake.set()
@@ -283,6 +285,20 @@ class AgencyClient:
                 self._handler(session, opened)
                 self.stage(session, self._receipt(claims, ReceiptOutcome.ACCEPTED, None))
             session.commit()
+
+    async def _back_off_and_requeue(self, message: AbstractIncomingMessage) -> None:
+        """Wait, then give the message back; the queue's delivery limit dead-letters it after
+        the last attempt. Agencies cannot use the hub's shared wait queues: RabbitMQ 3.10
+        does not check topic permissions on CC headers, so write access to a shared exchange
+        would let an agency copy messages into other agencies' queues."""
+        count = (message.headers or {}).get("x-delivery-count", 0)
+        attempt = count + 1 if isinstance(count, int) else 1
+        delays = self._topology.retry_delays_s
+        delay = delays[min(attempt, len(delays)) - 1]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._stopping.wait()  # stop() cuts the wait short
+        await message.nack(requeue=True)
 
     def _record_receipt(self, session: Session, receipt: ReceiptV1) -> None:
         query = select(OutboxRow).where(

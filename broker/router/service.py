@@ -77,7 +77,8 @@ class RouterService:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         self._publisher = Publisher(channel, self._settings.publish_timeout_s)
-        queue = await channel.get_queue(self._topology.router_queue, ensure=False)
+        # A passive declare (not get_queue) so the robust channel re-consumes after a reconnect.
+        queue = await channel.declare_queue(self._topology.router_queue, passive=True)
         tag = await queue.consume(self._on_message)
         log.info("router.started", actor=self._settings.actor, queue=queue.name)
         await stop.wait()

@@ -1,10 +1,9 @@
 """Export the topology as RabbitMQ definitions (`rabbitmqctl import_definitions FILE`).
 
 One user per agency, named like its routing word (`school.3304000`), may only publish to the
-ingress exchange with its own routing key (topic permission), publish retries addressed to its
-own queue, and consume its own queue. Users carry no password hash: production authenticates
-agencies by client certificate (EXTERNAL); a development broker can set passwords with
-`rabbitmqctl change_password`.
+ingress exchange with its own routing key (topic permission) and consume its own queue. Users
+carry no password hash: production authenticates agencies by client certificate (EXTERNAL);
+a development broker can set passwords with `rabbitmqctl change_password`.
 """
 
 import re
@@ -20,35 +19,30 @@ def _exact(name: str) -> str:
 
 
 def agency_permissions(topology: Topology, agency: str, vhost: str) -> dict[str, Any]:
-    """configure nothing; write ingress and retry; read its own queue."""
+    """configure nothing; write only the ingress exchange; read its own queue.
+
+    Never write access to an exchange whose bindings reach other agencies' queues (the retry
+    exchange): RabbitMQ 3.10 does not apply topic permissions to CC/BCC headers.
+    """
     return {
         "user": routing_word(agency),
         "vhost": vhost,
         "configure": "^$",
-        "write": f"^({re.escape(topology.ingress)}|{re.escape(topology.retry)})$",
+        "write": _exact(topology.ingress),
         "read": _exact(topology.agency_queue(agency)),
     }
 
 
 def agency_topic_permissions(topology: Topology, agency: str, vhost: str) -> list[dict[str, Any]]:
-    """Its own ingress routing key; retries only back to its own queue."""
-    user = routing_word(agency)
-    own_queue = re.escape(topology.agency_queue(agency))
+    """Only its own ingress routing key."""
     return [
         {
-            "user": user,
+            "user": routing_word(agency),
             "vhost": vhost,
             "exchange": topology.ingress,
             "write": _exact(topology.ingress_key(agency)),
             "read": "^$",
-        },
-        {
-            "user": user,
-            "vhost": vhost,
-            "exchange": topology.retry,
-            "write": f"^[0-9]+s\\.{own_queue}$",
-            "read": "^$",
-        },
+        }
     ]
 
 
@@ -121,7 +115,8 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
                 "user": ROUTER_USER,
                 "vhost": vhost,
                 "configure": _prefixed(topology),
-                "write": _prefixed(topology),
+                # amq.default: refused messages go to the refused queue by name.
+                "write": f"^({re.escape(topology.prefix)}\\..*|amq\\.default)$",
                 "read": _prefixed(topology),
             },
             *(agency_permissions(topology, a, vhost) for a in agencies),
