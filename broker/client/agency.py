@@ -25,6 +25,7 @@ from broker.clock import Clock, utc_now
 from broker.envelope import Draft, Opened, Opener, OuterClaims, Sealed, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.receipts import receipt_draft
+from broker.transport.batches import Batches
 from broker.transport.publish import Publisher, PublishFailed
 from broker.transport.topology import Topology
 from schemas.messages.receipt import TYPE as RECEIPT
@@ -81,9 +82,9 @@ class AgencyClient:
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._pump_task: asyncio.Task[None] | None = None
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._batches = Batches(max_size=settings.prefetch)
+        self._worker: asyncio.Task[None] | None = None
+        self._backing_off: set[asyncio.Task[None]] = set()
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -133,7 +134,8 @@ class AgencyClient:
             self._queue = await channel.declare_queue(
                 self._topology.agency_queue(self.agency_id), passive=True
             )
-            self._consumer_tag = await self._queue.consume(self._on_message)
+            self._worker = asyncio.create_task(self._work(), name=f"inbox-{self.agency_id}")
+            self._consumer_tag = await self._queue.consume(self._batches.put)
         self._pump_task = asyncio.create_task(self._pump(), name=f"outbox-{self.agency_id}")
         self._wake.set()
 
@@ -141,9 +143,12 @@ class AgencyClient:
         """Stop consuming, finish messages in flight, stop the pump and disconnect."""
         if self._queue is not None and self._consumer_tag is not None:
             await self._queue.cancel(self._consumer_tag)
-        await self._idle.wait()
-        self._stopping.set()
+        self._batches.close()
+        if self._worker is not None:
+            await self._worker  # finishes what it took: acks nothing it has not processed
+        self._stopping.set()  # cuts back-offs short: those messages go back to the queue
         self._wake.set()
+        await asyncio.gather(*self._backing_off)
         if self._pump_task is not None:
             await self._pump_task
         if self._connection is not None:
@@ -221,47 +226,72 @@ class AgencyClient:
 
     # -- the inbox -------------------------------------------------------------------------
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            await self._receive(message)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+    async def _work(self) -> None:
+        while batch := await self._batches.take():
+            await self._receive(batch)
+            self._wake.set()
 
-    async def _receive(self, message: AbstractIncomingMessage) -> None:
+    async def _receive(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Open every message, then accept all the good ones in one transaction (one commit
+        for the batch); if that fails, fall back to one transaction per message so a single
+        bad message (a handler bug) cannot hold the others back."""
+        opened = [(m, o) for m in batch if (o := await self._open(m)) is not None]
+        try:
+            with Session(self._engine) as session:
+                self._accept(session, [o for _, o in opened])
+                session.commit()
+        except Exception as exc:
+            log.warning("inbox.batch_failed", error=type(exc).__name__, size=len(opened))
+            for message, one in opened:
+                await self._accept_alone(message, one)
+            return
+        for message, _ in opened:
+            await message.ack()
+
+    async def _open(self, message: AbstractIncomingMessage) -> Opened | None:
+        """The opened message, or None after refusing it (dead-lettered, answered if the
+        sender is known)."""
         opener = self._opener()
         try:
             authenticated = opener.verifier.authenticate(message.body)
         except EnvelopeError as exc:
             log.warning("inbox.unauthenticated", reason=exc.reason)
             await message.reject(requeue=False)  # dead-lettered; no trustworthy sender
-            return
+            return None
         try:
-            opened = opener.open_authenticated(authenticated)
+            return opener.open_authenticated(authenticated)
         except EnvelopeError as exc:
             log.warning("inbox.refused", reason=exc.reason, sender=authenticated.claims.iss)
             self._answer_refusal(authenticated.claims, exc.reason)
             await message.reject(requeue=False)
-            return
+            return None
+
+    async def _accept_alone(self, message: AbstractIncomingMessage, opened: Opened) -> None:
         try:
-            self._accept(opened)
-        except (BrokerError, SQLAlchemyError, OSError) as exc:
-            log.warning("inbox.retry", error=type(exc).__name__)
-            await self._back_off_and_requeue(message)
-            return
-        except Exception as exc:  # a handler bug: retry, then dead-letter (never lose it)
+            with Session(self._engine) as session:
+                self._accept(session, [opened])
+                session.commit()
+        except IntegrityError:  # another consumer of this queue took it first
+            log.info("inbox.duplicate", message_type=opened.claims.cme_type)
+        except Exception as exc:
             log.error("inbox.handler_failed", error=type(exc).__name__)
-            await self._back_off_and_requeue(message)
+            task = asyncio.create_task(self._back_off_and_requeue(message))
+            self._backing_off.add(task)
+            task.add_done_callback(self._backing_off.discard)
             return
         await message.ack()
-        self._wake.set()
 
-    def _accept(self, opened: Opened) -> None:
-        claims = opened.claims
-        with Session(self._engine) as session:
+    def _accept(self, session: Session, opened: list[Opened]) -> None:
+        """Record each message in the inbox and process it, once: ids already in the inbox
+        (a redelivery, a replay) change nothing."""
+        known = self._already_received(session, opened)
+        for one in opened:
+            claims = one.claims
+            key = (claims.iss, str(claims.jti))
+            if key in known:
+                log.info("inbox.duplicate", message_type=claims.cme_type)
+                continue
+            known.add(key)
             session.add(
                 InboxRow(
                     agency_id=self.agency_id,
@@ -272,19 +302,19 @@ class AgencyClient:
                     received_at=self._clock(),
                 )
             )
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                log.info("inbox.duplicate", message_type=claims.cme_type)
-                return
             if claims.cme_type == RECEIPT:
-                assert isinstance(opened.payload, ReceiptV1)
-                self._record_receipt(session, opened.payload)
+                assert isinstance(one.payload, ReceiptV1)
+                self._record_receipt(session, one.payload)
             else:
-                self._handler(session, opened)
+                self._handler(session, one)
                 self.stage(session, self._receipt(claims, ReceiptOutcome.ACCEPTED, None))
-            session.commit()
+
+    def _already_received(self, session: Session, opened: list[Opened]) -> set[tuple[str, str]]:
+        ids = [str(o.claims.jti) for o in opened]
+        query = select(InboxRow.sender, InboxRow.message_id).where(
+            InboxRow.agency_id == self.agency_id, col(InboxRow.message_id).in_(ids)
+        )
+        return {(sender, message_id) for sender, message_id in session.exec(query)}
 
     async def _back_off_and_requeue(self, message: AbstractIncomingMessage) -> None:
         """Wait, then give the message back; the queue's delivery limit dead-letters it after

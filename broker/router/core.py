@@ -32,7 +32,8 @@ class Route:
 
 @dataclass(frozen=True)
 class Refuse:
-    """Do not deliver. `claims` is set when the sender was authenticated (it gets a receipt)."""
+    """Do not deliver. `claims` is set when the sender was authenticated (it gets a receipt).
+    `duplicate`: this very envelope was refused before (recorded already)."""
 
     reason: str
     rule: str

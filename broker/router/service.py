@@ -1,16 +1,16 @@
 """The router process: consume the hub's ingress queue and act on each decision.
 
-Order of effects, chosen so a crash at any point loses nothing and doubles nothing:
-route   = ledger `routed` -> publish to the recipient (confirmed) -> ack
-refuse  = publish the original to the refused queue (confirmed) -> ledger `refused` ->
-          signed refusal receipt to an authenticated sender -> ack
-A crash before the ack redelivers the message; the ledger then recognises it (`duplicate`) and
-only the publish is repeated, which the recipient's inbox absorbs.
+Messages are taken in small batches: the decisions are made one by one, then the whole
+batch's ledger entries are appended in one transaction (group commit), then every route,
+refused copy and refusal receipt is published concurrently, and only then is each message
+acked. A crash at any point loses nothing: an unacked message is redelivered, the ledger
+recognises it (`duplicate`) and only the publishing is repeated, which the recipient's inbox
+absorbs.
 """
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import uuid4
 
 import aio_pika
@@ -22,7 +22,8 @@ from broker.envelope import OuterClaims, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
 from broker.receipts import receipt_draft
-from broker.router.core import Refuse, Route, RouterCore
+from broker.router.core import Decision, Refuse, Route, RouterCore
+from broker.transport.batches import Batches
 from broker.transport.publish import Publisher
 from broker.transport.retry import retry_or_dead_letter
 from broker.transport.topology import Topology, routing_word
@@ -32,6 +33,8 @@ from schemas.messages.receipt import ReceiptOutcome
 log = structlog.get_logger(__name__)
 PUBLISHER_HEADER = "x-cme-publisher"
 REASON_HEADER = "x-cme-reason"
+TRANSIENT = (BrokerError, SQLAlchemyError, OSError, RuntimeError)
+"""Failures worth retrying later (database, broker); never a verdict on the message."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class RouterSettings:
 
     amqp_url: str
     actor: str = "router"
-    prefetch: int = 64
+    prefetch: int = 128
+    batch_size: int = 64
     publish_timeout_s: float = 10.0
 
 
@@ -61,9 +65,6 @@ class RouterService:
         self._topology = topology
         self._settings = settings
         self._publisher: Publisher | None = None
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in flight and close."""
@@ -77,62 +78,82 @@ class RouterService:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         self._publisher = Publisher(channel, self._settings.publish_timeout_s)
+        batches = Batches(self._settings.batch_size)
         # A passive declare (not get_queue) so the robust channel re-consumes after a reconnect.
         queue = await channel.declare_queue(self._topology.router_queue, passive=True)
-        tag = await queue.consume(self._on_message)
+        worker = asyncio.create_task(self._work(batches))
+        tag = await queue.consume(batches.put)
         log.info("router.started", actor=self._settings.actor, queue=queue.name)
         await stop.wait()
         await queue.cancel(tag)
-        await self._idle.wait()  # graceful: acks nothing it has not processed
+        batches.close()
+        await worker  # graceful: finishes what it took, acks nothing it has not processed
         log.info("router.stopped", actor=self._settings.actor)
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            await self._process(message)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+    async def _work(self, batches: Batches) -> None:
+        while batch := await batches.take():
+            await self._process(batch)
 
-    async def _process(self, message: AbstractIncomingMessage) -> None:
+    async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
+        decisions = self._decide(batch)
         try:
-            decision = self._core.decide(message.body, self._publisher_of(message))
-            if isinstance(decision, Route):
-                await self._route(message, decision)
+            self._ledger.append_many([r for d in decisions if (r := self._record_of(d))])
+        except TRANSIENT as exc:
+            log.warning("router.retry", stage="ledger", error=type(exc).__name__)
+            await asyncio.gather(*(self._retry(m) for m in batch))
+            return
+        results = await asyncio.gather(
+            *(self._effect(m, d) for m, d in zip(batch, decisions, strict=True)),
+            return_exceptions=True,
+        )
+        for message, result in zip(batch, results, strict=True):
+            if result is None:
+                await message.ack()
             else:
-                await self._refuse(message, decision)
-            await message.ack()
-        except (BrokerError, SQLAlchemyError, OSError, RuntimeError) as exc:
-            # Transient (database, broker): try again later, a bounded number of times.
-            log.warning("router.retry", error=type(exc).__name__)
-            await self._retry_or_dead_letter(message)
+                log.warning("router.retry", stage="publish", error=type(result).__name__)
+                await self._retry(message)
+
+    def _decide(self, batch: list[AbstractIncomingMessage]) -> list[Decision]:
+        """Decide each message; a message seen earlier in the same batch is a duplicate (or
+        a replay), exactly as if the ledger already held it."""
+        decisions: list[Decision] = []
+        seen: dict[tuple[str, str], str] = {}
+        for message in batch:
+            decision = self._core.decide(message.body, self._publisher_of(message))
+            claims = decision.claims
+            if claims is not None and not decision.duplicate:
+                key = (claims.iss, str(claims.jti))
+                if key in seen:
+                    decision = (
+                        replace(decision, duplicate=True)
+                        if seen[key] == claims.jwe_sha256
+                        else Refuse("replayed", "replay-cache", claims)
+                    )
+                else:
+                    seen[key] = claims.jwe_sha256
+            decisions.append(decision)
+        return decisions
 
     def _publisher_of(self, message: AbstractIncomingMessage) -> str | None:
         """The publishing AMQP user. A message back from a wait queue was republished by the
         router, so its original publisher travels in a header; only the requeue exchange can
-        deliver such a message (agencies cannot publish to it), so the header is trusted
-        only then."""
+        deliver such a message (only the router may publish to the retry exchange), so the
+        header is trusted only then."""
         if message.exchange == self._topology.requeue:
             original = (message.headers or {}).get(PUBLISHER_HEADER)
             return str(original) if original else None
         return message.user_id
 
-    async def _route(self, message: AbstractIncomingMessage, decision: Route) -> None:
-        claims = decision.claims
-        if not decision.duplicate:
-            event = LedgerEvent.RECEIPTED if claims.cme_type == RECEIPT else LedgerEvent.ROUTED
-            self._ledger.append(self._record(event, decision.claims, rule=decision.rule))
-        await self._require_publisher().publish(
-            self._topology.deliver,
-            routing_word(claims.aud),
-            message.body,
-            message_id=str(claims.jti),
-        )
-
-    async def _refuse(self, message: AbstractIncomingMessage, decision: Refuse) -> None:
+    async def _effect(self, message: AbstractIncomingMessage, decision: Decision) -> None:
         publisher = self._require_publisher()
+        if isinstance(decision, Route):
+            await publisher.publish(
+                self._topology.deliver,
+                routing_word(decision.claims.aud),
+                message.body,
+                message_id=str(decision.claims.jti),
+            )
+            return
         await publisher.publish(
             "",
             self._topology.refused_queue,
@@ -141,27 +162,23 @@ class RouterService:
             headers={REASON_HEADER: decision.reason, "x-cme-rule": decision.rule[:200]},
         )
         log.info("router.refused", reason=decision.reason, rule=decision.rule)
-        if decision.duplicate:
-            return
-        self._ledger.append(self._refusal_record(decision))
         if decision.claims is not None:
-            await self._send_refusal_receipt(decision)
+            await self._send_refusal_receipt(decision.claims, decision.reason)
 
-    async def _send_refusal_receipt(self, decision: Refuse) -> None:
-        claims = decision.claims
-        assert claims is not None
+    async def _send_refusal_receipt(self, claims: OuterClaims, reason: str) -> None:
+        """Also on a duplicate: the first receipt may be the one that was never published.
+        A receipt is never answered with a receipt."""
         if claims.cme_type == RECEIPT:
-            return  # never answer a receipt with a receipt
-        sealer = self._hub_sealer()
+            return
         draft = receipt_draft(
             claims,
             outcome=ReceiptOutcome.REJECTED,
-            reason_code=decision.reason,
+            reason_code=reason,
             decided_by_role="hub_router",
             now=self._core.clock(),
         )
         try:
-            sealed = sealer.seal(draft)
+            sealed = self._hub_sealer().seal(draft)
         except EnvelopeError as exc:  # e.g. the sender is suspended: it cannot receive
             log.info("router.refusal_receipt_not_sent", reason=exc.reason)
             return
@@ -172,7 +189,7 @@ class RouterService:
             message_id=str(sealed.claims.jti),
         )
 
-    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
+    async def _retry(self, message: AbstractIncomingMessage) -> None:
         publisher_user = self._publisher_of(message)
         await retry_or_dead_letter(
             message,
@@ -188,24 +205,13 @@ class RouterService:
         return self._publisher
 
     @staticmethod
-    def _record(event: LedgerEvent, claims: OuterClaims, rule: str) -> LedgerRecord:
-        return LedgerRecord(
-            event=event,
-            message_id=str(claims.jti),
-            sender=claims.iss,
-            recipient=claims.aud,
-            message_type=claims.cme_type,
-            schema_version=claims.cme_ver,
-            subject_refs=claims.subject_refs,
-            justification=claims.justification,
-            jwe_sha256=claims.jwe_sha256,
-            rule=rule[:200],
-            related_message_id=str(claims.causation_id) if claims.causation_id else None,
-        )
-
-    def _refusal_record(self, decision: Refuse) -> LedgerRecord:
+    def _record_of(decision: Decision) -> LedgerRecord | None:
+        """The ledger entry a decision needs (none for a duplicate: it was recorded)."""
+        if decision.duplicate:
+            return None
         claims = decision.claims
         if claims is None:
+            assert isinstance(decision, Refuse)
             return LedgerRecord(
                 event=LedgerEvent.REFUSED,
                 message_id=str(uuid4()),  # the claimed id is not trustworthy
@@ -217,5 +223,22 @@ class RouterService:
                 reason_code=decision.reason,
                 rule=decision.rule,
             )
-        record = self._record(LedgerEvent.REFUSED, claims, decision.rule)
-        return record.model_copy(update={"reason_code": decision.reason})
+        if isinstance(decision, Route):
+            event = LedgerEvent.RECEIPTED if claims.cme_type == RECEIPT else LedgerEvent.ROUTED
+            reason = None
+        else:
+            event, reason = LedgerEvent.REFUSED, decision.reason
+        return LedgerRecord(
+            event=event,
+            message_id=str(claims.jti),
+            sender=claims.iss,
+            recipient=claims.aud,
+            message_type=claims.cme_type,
+            schema_version=claims.cme_ver,
+            subject_refs=claims.subject_refs,
+            justification=claims.justification,
+            jwe_sha256=claims.jwe_sha256,
+            reason_code=reason,
+            rule=decision.rule[:200],
+            related_message_id=str(claims.causation_id) if claims.causation_id else None,
+        )
