@@ -32,7 +32,7 @@ from broker.ledger import SqlLedger, default_actor, ledger_for
 from broker.router.core import RouterCore, RouterPolicy
 from broker.router.service import RouterService, RouterSettings
 from broker.settings import Settings
-from broker.transport.declare import declare_topology
+from broker.transport.declare import declare_topology, delete_topology
 from broker.transport.topology import Topology
 from schemas.registry import default_registry
 
@@ -185,6 +185,13 @@ class Container:
         )
         async with connection:
             await declare_topology(await connection.channel(), self.topology, names)
+
+    async def delete_topology(self) -> None:
+        """Delete the hub's exchanges and queues (with anything still in them)."""
+        names = [a.id for a in self.snapshot().agencies()]
+        connection = await aio_pika.connect(self.settings.rabbitmq_url.get_secret_value())
+        async with connection:
+            await delete_topology(await connection.channel(), self.topology, names)
 
     def sealer(self, agency_id: str, directory: KeyDirectory | None = None) -> Sealer:
         """A sealer for an agency whose private keys are in this keystore."""

@@ -9,6 +9,7 @@ only after that commit. A redelivery or a replay then finds the inbox row and ch
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
@@ -85,6 +86,8 @@ class AgencyClient:
         self._batches = Batches(max_size=settings.prefetch)
         self._worker: asyncio.Task[None] | None = None
         self._backing_off: set[asyncio.Task[None]] = set()
+        self.stats: Counter[str] = Counter()
+        """accepted, duplicate, refused, unauthenticated, retried: for operators and tests."""
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -256,12 +259,14 @@ class AgencyClient:
             authenticated = opener.verifier.authenticate(message.body)
         except EnvelopeError as exc:
             log.warning("inbox.unauthenticated", reason=exc.reason)
+            self.stats["unauthenticated"] += 1
             await message.reject(requeue=False)  # dead-lettered; no trustworthy sender
             return None
         try:
             return opener.open_authenticated(authenticated)
         except EnvelopeError as exc:
             log.warning("inbox.refused", reason=exc.reason, sender=authenticated.claims.iss)
+            self.stats["refused"] += 1
             self._answer_refusal(authenticated.claims, exc.reason)
             await message.reject(requeue=False)
             return None
@@ -275,6 +280,7 @@ class AgencyClient:
             log.info("inbox.duplicate", message_type=opened.claims.cme_type)
         except Exception as exc:
             log.error("inbox.handler_failed", error=type(exc).__name__)
+            self.stats["retried"] += 1
             task = asyncio.create_task(self._back_off_and_requeue(message))
             self._backing_off.add(task)
             task.add_done_callback(self._backing_off.discard)
@@ -290,7 +296,9 @@ class AgencyClient:
             key = (claims.iss, str(claims.jti))
             if key in known:
                 log.info("inbox.duplicate", message_type=claims.cme_type)
+                self.stats["duplicate"] += 1
                 continue
+            self.stats["accepted"] += 1
             known.add(key)
             session.add(
                 InboxRow(

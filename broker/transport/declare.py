@@ -41,3 +41,17 @@ async def declare_topology(
     for agency in agencies:
         queue = await channel.get_queue(topology.agency_queue(agency), ensure=False)
         await queue.bind(deliver, routing_word(agency))
+
+
+async def delete_topology(
+    channel: AbstractChannel, topology: Topology, agencies: list[str]
+) -> None:
+    """Delete every queue and exchange of a topology (demo and test clean-up)."""
+    queues = [topology.refused_queue, *(topology.wait_queue(d) for d in topology.retry_delays_s)]
+    for name in topology.work_queues(agencies):
+        queues += [name, topology.dead_letter_queue(name)]
+    for name in queues:
+        await channel.queue_delete(name)
+    exchanges = (topology.ingress, topology.deliver, topology.dlx, topology.retry, topology.requeue)
+    for exchange in exchanges:
+        await channel.exchange_delete(exchange)

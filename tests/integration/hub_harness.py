@@ -109,25 +109,7 @@ class Hub:
         await self.delete_topology()
 
     async def delete_topology(self) -> None:
-        topology = self.container.topology
-        agencies = [a.id for a in self.container.snapshot().agencies()]
-        connection = await aio_pika.connect(self.rabbitmq_url)
-        async with connection:
-            channel = await connection.channel()
-            queues = [topology.refused_queue]
-            queues += [topology.wait_queue(d) for d in topology.retry_delays_s]
-            for name in topology.work_queues(agencies):
-                queues += [name, topology.dead_letter_queue(name)]
-            for name in queues:
-                await channel.queue_delete(name)
-            for exchange in (
-                topology.ingress,
-                topology.deliver,
-                topology.dlx,
-                topology.retry,
-                topology.requeue,
-            ):
-                await channel.exchange_delete(exchange)
+        await self.container.delete_topology()
 
 
 async def publish_raw(hub: Hub, sender: str, body: bytes, message_id: str | None = None) -> None:
