@@ -1,17 +1,57 @@
 """`cme-broker agency ...` and `cme-broker directory ...`."""
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from joserfc.jwk import OKPKey
 from rich.table import Table
 
 from broker.cli.context import console, container, err_console, refusals
 from broker.directory.export import export_directory, import_directory
 from broker.directory.model import AgencyStatus
+from broker.directory.store import generate_keys
+from broker.errors import DirectoryError
+from schemas.agency import check_agency_id
 
 agency_app = typer.Typer(help="Agencies and their keys.", no_args_is_help=True)
 directory_app = typer.Typer(help="Signed directory export and import.", no_args_is_help=True)
+
+
+PublicJwks = Annotated[
+    Path | None,
+    typer.Option(
+        help="Public keys the agency made with `agency keygen` (production: no private key "
+        "is ever made at the hub); without it, key pairs go to this machine's keystore"
+    ),
+]
+
+
+def _public_keys(path: Path | None) -> list[OKPKey] | None:
+    if path is None:
+        return None
+    try:
+        return [OKPKey.import_key(k) for k in json.loads(path.read_text())["keys"]]
+    except (ValueError, KeyError, TypeError):
+        raise DirectoryError("not a JWKS file of public OKP keys") from None
+
+
+@agency_app.command("keygen")
+def keygen(
+    agency_id: Annotated[str, typer.Argument(help="KIND:CODE of this agency")],
+    out: Annotated[Path, typer.Option(help="File for the public keys (give it to the hub)")],
+) -> None:
+    """On the agency's own machine: make its key pairs (private halves stay in this keystore,
+    mode 0600) and write the public halves as a JWKS for `agency add --public-jwks`."""
+    with refusals():
+        try:
+            check_agency_id(agency_id)
+        except ValueError as exc:
+            raise DirectoryError(str(exc)) from None
+        keys = generate_keys(agency_id, container().keystore)
+    out.write_text(json.dumps({"keys": [k.as_dict(private=False) for k in keys]}, indent=2))
+    console.print(f"wrote {len(keys)} public keys to {out}; private keys stay in the keystore")
 
 
 @agency_app.command("add")
@@ -19,10 +59,12 @@ def add(
     agency_id: Annotated[str, typer.Argument(help="KIND:CODE, e.g. school:3304000")],
     name: Annotated[str, typer.Option(help="Display name")],
     home_la: Annotated[str | None, typer.Option(help="LA code, if not implied by the id")] = None,
+    public_jwks: PublicJwks = None,
 ) -> None:
-    """Register an agency with fresh key pairs (private keys go to the keystore)."""
+    """Register an agency with its public keys (or, in development, fresh key pairs)."""
     with refusals():
-        agency = container().directory_store.add_agency(agency_id, name, home_la)
+        keys = _public_keys(public_jwks)
+        agency = container().directory_store.add_agency(agency_id, name, home_la, keys)
     console.print(f"added {agency.id} (home LA {agency.home_la})")
 
 
@@ -43,10 +85,10 @@ def list_agencies() -> None:
 
 
 @agency_app.command("rotate-keys")
-def rotate_keys(agency_id: str) -> None:
+def rotate_keys(agency_id: str, public_jwks: PublicJwks = None) -> None:
     """New keys sign and receive from now; old ones stay valid through the overlap."""
     with refusals():
-        kids = container().directory_store.rotate_keys(agency_id)
+        kids = container().directory_store.rotate_keys(agency_id, _public_keys(public_jwks))
     console.print(f"rotated {agency_id}: new kids {', '.join(kids)}")
 
 

@@ -1,6 +1,7 @@
 """The directory's system of record in SQL: create agencies with keys, rotate, suspend, revoke."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -29,6 +30,44 @@ _CURVES: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIG: "Ed25519", Ke
 def new_key(use: KeyUse) -> OKPKey:
     """A fresh Ed25519 (sig) or X25519 (enc) key whose kid is its RFC 7638 thumbprint."""
     return OKPKey.generate_key(_CURVES[use], parameters={"use": use.value}, auto_kid=True)
+
+
+def key_uses(agency_id: str) -> tuple[KeyUse, ...]:
+    """A hub only signs (directory exports, checkpoints, refusal receipts): it gets no
+    encryption key, so no message can ever be addressed to, and read by, the hub."""
+    return (KeyUse.SIG,) if kind_of(agency_id) is AgencyKind.HUB else tuple(KeyUse)
+
+
+def generate_keys(agency_id: str, keystore: FileKeystore) -> list[OKPKey]:
+    """New key pairs for an agency: private halves into `keystore` (the agency's own
+    machine), public halves returned for registration at the hub."""
+    keys = []
+    for use in key_uses(agency_id):
+        key = new_key(use)
+        keystore.save(agency_id, key)
+        keys.append(OKPKey.import_key(key.as_dict(private=False)))
+    return keys
+
+
+def checked_public_keys(agency_id: str, keys: Sequence[OKPKey]) -> list[OKPKey]:
+    """Refuse anything but one public key per use, on the right curve, kid = thumbprint."""
+    curves = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
+    by_use: dict[KeyUse, OKPKey] = {}
+    for key in keys:
+        data = key.as_dict(private=False)
+        try:
+            use = KeyUse(str(data.get("use", "")))
+        except ValueError:
+            raise errors.DirectoryError("each key needs use sig or enc") from None
+        if key.is_private or data.get("crv") != curves[use] or key.kid != key.thumbprint():
+            raise errors.DirectoryError(f"the {use} key must be a public {curves[use]} JWK "
+                                        "whose kid is its RFC 7638 thumbprint")  # fmt: skip
+        if use in by_use:
+            raise errors.DirectoryError(f"more than one {use} key")
+        by_use[use] = key
+    if set(by_use) != set(key_uses(agency_id)):
+        raise errors.DirectoryError("expected exactly the keys: " + ", ".join(key_uses(agency_id)))
+    return list(by_use.values())
 
 
 def home_la_of(agency_id: str) -> str | None:
@@ -65,8 +104,16 @@ class SqlDirectoryStore:
         self._policy = policy or KeyPolicy()
         self._clock = clock
 
-    def add_agency(self, agency_id: str, name: str, home_la: str | None = None) -> Agency:
-        """Register an agency with fresh signing and encryption key pairs."""
+    def add_agency(
+        self,
+        agency_id: str,
+        name: str,
+        home_la: str | None = None,
+        public_keys: Sequence[OKPKey] | None = None,
+    ) -> Agency:
+        """Register an agency. With `public_keys` (made by the agency itself with
+        `generate_keys`), only those public keys are recorded and no private key ever exists
+        here; without them (development, demos), fresh key pairs go to this keystore."""
         check_agency_id(agency_id)
         la = home_la or home_la_of(agency_id)
         if la is None:
@@ -85,12 +132,12 @@ class SqlDirectoryStore:
             )
             session.add(row)
             session.flush()
-            self._add_keys(session, agency_id, now)
+            self._add_keys(session, agency_id, now, public_keys)
             _bump_revision(session)
             session.commit()
             return _agency(row)
 
-    def rotate_keys(self, agency_id: str) -> list[str]:
+    def rotate_keys(self, agency_id: str, public_keys: Sequence[OKPKey] | None = None) -> list[str]:
         """New key pairs sign and receive from now; the old ones stay valid for the overlap."""
         now = self._clock()
         retire_at = now + self._policy.rotation_overlap
@@ -103,7 +150,7 @@ class SqlDirectoryStore:
                 if key.not_after is None or as_utc(key.not_after) > retire_at:
                     key.not_after = retire_at
                     session.add(key)
-            kids = self._add_keys(session, agency_id, now)
+            kids = self._add_keys(session, agency_id, now, public_keys)
             _bump_revision(session)
             session.commit()
         return kids
@@ -147,14 +194,18 @@ class SqlDirectoryStore:
             keys = [_public_key(r) for r in session.exec(select(KeyRow))]
         return DirectorySnapshot(agencies, keys)
 
-    def _add_keys(self, session: Session, agency_id: str, now: datetime) -> list[str]:
+    def _add_keys(
+        self,
+        session: Session,
+        agency_id: str,
+        now: datetime,
+        public_keys: Sequence[OKPKey] | None,
+    ) -> list[str]:
+        if public_keys is None:
+            public_keys = generate_keys(agency_id, self._keystore)
         kids = []
-        # A hub only signs (directory exports, checkpoints, refusal receipts): it gets no
-        # encryption key, so no message can ever be addressed to, and read by, the hub.
-        uses = (KeyUse.SIG,) if kind_of(agency_id) is AgencyKind.HUB else tuple(KeyUse)
-        for use in uses:
-            key = new_key(use)
-            self._keystore.save(agency_id, key)
+        for key in checked_public_keys(agency_id, public_keys):
+            use = KeyUse(str(key.as_dict()["use"]))
             session.add(
                 KeyRow(
                     kid=str(key.kid),

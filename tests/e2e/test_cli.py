@@ -106,3 +106,24 @@ def test_demo_shows_the_three_refusals(
     assert "every check behaved as expected" in output
     again = cli("demo", "--data-dir", str(tmp_path / "demo"), ok=False)
     assert "fresh data directory" in again
+
+
+def test_onboarding_with_keys_made_on_the_agency_side(cli: Cli, tmp_path: Path) -> None:
+    """The agency makes its keys on its own machine; the hub records only public keys."""
+    agency_side = tmp_path / "agency-machine"
+    jwks = tmp_path / "school.jwks.json"
+    runner.invoke(app, ["--data-dir", str(agency_side), "agency", "keygen", "school:3304000",
+                        "--out", str(jwks)])  # fmt: skip
+    public = json.loads(jwks.read_text())["keys"]
+    assert {k["use"] for k in public} == {"sig", "enc"}
+    assert all("d" not in k for k in public)
+    cli("agency", "add", "school:3304000", "--name", "School", "--public-jwks", str(jwks))
+    hub_keystore = tmp_path / "data" / "keystore"
+    assert not (hub_keystore / "school_3304000").exists()  # no private key at the hub
+    private = agency_side / "keystore" / "school_3304000"
+    assert len(list(private.glob("*.jwk.json"))) == 2
+    forged = [dict(public[0], kid="not-the-thumbprint"), public[1]]
+    jwks.write_text(json.dumps({"keys": forged}))
+    refused = cli("agency", "add", "school:3304001", "--name", "X", "--public-jwks", str(jwks),
+                  ok=False)  # fmt: skip
+    assert "directory_error" in refused
