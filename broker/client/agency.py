@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlparse
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from aio_pika.exceptions import MessageProcessError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from broker.client.tables import InboxRow, OutboxRow
@@ -27,7 +28,7 @@ from broker.envelope import Draft, Opened, Opener, OuterClaims, Sealed, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.receipts import receipt_draft
 from broker.transport.batches import Batches
-from broker.transport.publish import Publisher, PublishFailed
+from broker.transport.publish import CHANNEL_GONE, Publisher, PublishFailed
 from broker.transport.topology import Topology
 from schemas.messages.receipt import TYPE as RECEIPT
 from schemas.messages.receipt import ReceiptOutcome, ReceiptV1
@@ -145,7 +146,11 @@ class AgencyClient:
     async def stop(self) -> None:
         """Stop consuming, finish messages in flight, stop the pump and disconnect."""
         if self._queue is not None and self._consumer_tag is not None:
-            await self._queue.cancel(self._consumer_tag)
+            try:  # bounded: on a robust channel this waits for the broker otherwise
+                async with asyncio.timeout(self._settings.publish_timeout_s):
+                    await self._queue.cancel(self._consumer_tag)
+            except (TimeoutError, *CHANNEL_GONE):
+                log.warning("inbox.cancel_failed")  # no connection: nothing more is delivered
         self._batches.close()
         if self._worker is not None:
             await self._worker  # finishes what it took: acks nothing it has not processed
@@ -231,25 +236,40 @@ class AgencyClient:
 
     async def _work(self) -> None:
         while batch := await self._batches.take():
-            await self._receive(batch)
+            try:
+                await self._receive(batch)
+            except CHANNEL_GONE as exc:  # the unacked ones come back after the reconnect
+                log.warning("inbox.channel_lost", error=type(exc).__name__, size=len(batch))
+            except Exception as exc:  # never let one batch stop the inbox, nor strand it
+                log.error("inbox.batch_error", error=type(exc).__name__, size=len(batch))
+                for message in batch:
+                    self._back_off(message)
             self._wake.set()
 
     async def _receive(self, batch: list[AbstractIncomingMessage]) -> None:
-        """Open every message, then accept all the good ones in one transaction (one commit
-        for the batch); if that fails, fall back to one transaction per message so a single
-        bad message (a handler bug) cannot hold the others back."""
+        """Open every message, then accept the good ones in one transaction (one commit for
+        the batch), each under a savepoint: a message whose handler raises is rolled back
+        alone and retried later; the others' handlers run once and commit together."""
         opened = [(m, o) for m in batch if (o := await self._open(m)) is not None]
         try:
             with Session(self._engine) as session:
-                self._accept(session, [o for _, o in opened])
+                failed = self._accept(session, [o for _, o in opened])
                 session.commit()
-        except Exception as exc:
+        except Exception as exc:  # the database itself: every message comes back later
             log.warning("inbox.batch_failed", error=type(exc).__name__, size=len(opened))
-            for message, one in opened:
-                await self._accept_alone(message, one)
+            for message, _ in opened:
+                self._back_off(message)
             return
-        for message, _ in opened:
-            await message.ack()
+        for message, one in opened:
+            if id(one) in failed:
+                self._back_off(message)
+            else:
+                await message.ack()
+
+    def _back_off(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.create_task(self._back_off_and_requeue(message))
+        self._backing_off.add(task)
+        task.add_done_callback(self._backing_off.discard)
 
     async def _open(self, message: AbstractIncomingMessage) -> Opened | None:
         """The opened message, or None after refusing it (dead-lettered, answered if the
@@ -271,26 +291,13 @@ class AgencyClient:
             await message.reject(requeue=False)
             return None
 
-    async def _accept_alone(self, message: AbstractIncomingMessage, opened: Opened) -> None:
-        try:
-            with Session(self._engine) as session:
-                self._accept(session, [opened])
-                session.commit()
-        except IntegrityError:  # another consumer of this queue took it first
-            log.info("inbox.duplicate", message_type=opened.claims.cme_type)
-        except Exception as exc:
-            log.error("inbox.handler_failed", error=type(exc).__name__)
-            self.stats["retried"] += 1
-            task = asyncio.create_task(self._back_off_and_requeue(message))
-            self._backing_off.add(task)
-            task.add_done_callback(self._backing_off.discard)
-            return
-        await message.ack()
-
-    def _accept(self, session: Session, opened: list[Opened]) -> None:
+    def _accept(self, session: Session, opened: list[Opened]) -> set[int]:
         """Record each message in the inbox and process it, once: ids already in the inbox
-        (a redelivery, a replay) change nothing."""
+        (a redelivery, a replay) change nothing. Each handler runs once, under a savepoint:
+        one that raises is rolled back alone (its inbox row removed) and its message retried
+        later, the others commit together. Returns `id()`s of the failed ones."""
         known = self._already_received(session, opened)
+        fresh: list[tuple[Opened, InboxRow]] = []
         for one in opened:
             claims = one.claims
             key = (claims.iss, str(claims.jti))
@@ -298,24 +305,39 @@ class AgencyClient:
                 log.info("inbox.duplicate", message_type=claims.cme_type)
                 self.stats["duplicate"] += 1
                 continue
-            self.stats["accepted"] += 1
             known.add(key)
-            session.add(
-                InboxRow(
-                    agency_id=self.agency_id,
-                    sender=claims.iss,
-                    message_id=str(claims.jti),
-                    message_type=claims.cme_type,
-                    jwe_sha256=claims.jwe_sha256,
-                    received_at=self._clock(),
-                )
+            row = InboxRow(
+                agency_id=self.agency_id,
+                sender=claims.iss,
+                message_id=str(claims.jti),
+                message_type=claims.cme_type,
+                jwe_sha256=claims.jwe_sha256,
+                received_at=self._clock(),
             )
-            if claims.cme_type == RECEIPT:
-                assert isinstance(one.payload, ReceiptV1)
-                self._record_receipt(session, one.payload)
-            else:
-                self._handler(session, one)
-                self.stage(session, self._receipt(claims, ReceiptOutcome.ACCEPTED, None))
+            session.add(row)
+            fresh.append((one, row))
+        # Writing first opens the transaction, so on SQLite (pysqlite) the savepoints below
+        # nest inside it (a RELEASE of an outermost savepoint would commit).
+        session.flush()
+        failed: set[int] = set()
+        for one, row in fresh:
+            try:
+                with session.begin_nested():
+                    if one.claims.cme_type == RECEIPT:
+                        assert isinstance(one.payload, ReceiptV1)
+                        self._record_receipt(session, one.payload)
+                    else:
+                        self._handler(session, one)
+                        self.stage(
+                            session, self._receipt(one.claims, ReceiptOutcome.ACCEPTED, None)
+                        )
+                self.stats["accepted"] += 1
+            except Exception as exc:  # a handler bug: retry this one later, keep the rest
+                log.error("inbox.handler_failed", error=type(exc).__name__)
+                self.stats["retried"] += 1
+                failed.add(id(one))
+                session.delete(row)
+        return failed
 
     def _already_received(self, session: Session, opened: list[Opened]) -> set[tuple[str, str]]:
         ids = [str(o.claims.jti) for o in opened]
@@ -336,7 +358,9 @@ class AgencyClient:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
                 await self._stopping.wait()  # stop() cuts the wait short
-        await message.nack(requeue=True)
+        # Channel gone: the broker gives it back anyway. Already settled: nothing to undo.
+        with contextlib.suppress(*CHANNEL_GONE, MessageProcessError):
+            await message.nack(requeue=True)
 
     def _record_receipt(self, session: Session, receipt: ReceiptV1) -> None:
         query = select(OutboxRow).where(

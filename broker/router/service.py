@@ -9,6 +9,7 @@ absorbs.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from uuid import uuid4
@@ -24,7 +25,7 @@ from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
 from broker.receipts import receipt_draft
 from broker.router.core import Decision, Refuse, Route, RouterCore
 from broker.transport.batches import Batches
-from broker.transport.publish import Publisher
+from broker.transport.publish import CHANNEL_GONE, Publisher
 from broker.transport.retry import retry_or_dead_letter
 from broker.transport.topology import Topology, routing_word
 from schemas.messages.receipt import TYPE as RECEIPT
@@ -85,18 +86,37 @@ class RouterService:
         tag = await queue.consume(batches.put)
         log.info("router.started", actor=self._settings.actor, queue=queue.name)
         await stop.wait()
-        await queue.cancel(tag)
+        try:  # bounded: on a robust channel this waits for the broker to come back otherwise
+            async with asyncio.timeout(self._settings.publish_timeout_s):
+                await queue.cancel(tag)
+        except (TimeoutError, *CHANNEL_GONE):
+            log.warning("router.cancel_failed")  # no connection: nothing more is delivered
         batches.close()
         await worker  # graceful: finishes what it took, acks nothing it has not processed
         log.info("router.stopped", actor=self._settings.actor)
 
     async def _work(self, batches: Batches) -> None:
         while batch := await batches.take():
+            await self._guarded(batch)
+
+    async def _guarded(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Process a batch; whatever goes wrong, the worker goes on to the next one."""
+        try:
             await self._process(batch)
+        except CHANNEL_GONE as exc:
+            log.warning("router.channel_lost", error=type(exc).__name__, size=len(batch))
+        except Exception as exc:  # a bug on some message: isolate it, retry it, park it
+            log.error("router.batch_failed", error=type(exc).__name__, size=len(batch))
+            if len(batch) > 1:
+                for message in batch:
+                    await self._guarded([message])
+                return
+            with contextlib.suppress(*CHANNEL_GONE):
+                await self._retry(batch[0])
 
     async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
-        decisions = self._decide(batch)
         try:
+            decisions = self._decide(batch)  # reads the ledger: the database may be down
             self._ledger.append_many([r for d in decisions if (r := self._record_of(d))])
         except TRANSIENT as exc:
             log.warning("router.retry", stage="ledger", error=type(exc).__name__)

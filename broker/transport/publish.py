@@ -13,6 +13,14 @@ from pamqp.commands import Basic
 
 from broker.errors import BrokerError
 
+CHANNEL_GONE = (
+    aiormq.exceptions.AMQPError,
+    aiormq.exceptions.ChannelInvalidStateError,
+    ConnectionError,
+)
+"""An ack/nack/publish on a channel the broker closed: the broker redelivers what was not
+acked once the robust connection is back, so there is nothing to do but carry on."""
+
 
 class PublishFailed(BrokerError):
     """The broker did not confirm the message into a queue."""
