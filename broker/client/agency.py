@@ -92,9 +92,9 @@ class AgencyClient:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def stage(self, session: Session, draft: Draft) -> Sealed:
+    def stage(self, session: Session, draft: Draft, sealer: Sealer | None = None) -> Sealed:
         """Seal `draft` into the outbox within the caller's transaction (commit to send)."""
-        sealed = self._sealer().seal(draft)
+        sealed = (sealer or self._sealer()).seal(draft)
         session.add(
             OutboxRow(
                 agency_id=self.agency_id,
@@ -250,10 +250,11 @@ class AgencyClient:
         """Open every message, then accept the good ones in one transaction (one commit for
         the batch), each under a savepoint: a message whose handler raises is rolled back
         alone and retried later; the others' handlers run once and commit together."""
-        opened = [(m, o) for m in batch if (o := await self._open(m)) is not None]
+        opener, sealer = self._opener(), self._sealer()  # one directory check per batch
+        opened = [(m, o) for m in batch if (o := await self._open(m, opener)) is not None]
         try:
             with Session(self._engine) as session:
-                failed = self._accept(session, [o for _, o in opened])
+                failed = self._accept(session, [o for _, o in opened], sealer)
                 session.commit()
         except Exception as exc:  # the database itself: every message comes back later
             log.warning("inbox.batch_failed", error=type(exc).__name__, size=len(opened))
@@ -271,10 +272,9 @@ class AgencyClient:
         self._backing_off.add(task)
         task.add_done_callback(self._backing_off.discard)
 
-    async def _open(self, message: AbstractIncomingMessage) -> Opened | None:
+    async def _open(self, message: AbstractIncomingMessage, opener: Opener) -> Opened | None:
         """The opened message, or None after refusing it (dead-lettered, answered if the
         sender is known)."""
-        opener = self._opener()
         try:
             authenticated = opener.verifier.authenticate(message.body)
         except EnvelopeError as exc:
@@ -291,7 +291,7 @@ class AgencyClient:
             await message.reject(requeue=False)
             return None
 
-    def _accept(self, session: Session, opened: list[Opened]) -> set[int]:
+    def _accept(self, session: Session, opened: list[Opened], sealer: Sealer) -> set[int]:
         """Record each message in the inbox and process it, once: ids already in the inbox
         (a redelivery, a replay) change nothing. Each handler runs once, under a savepoint:
         one that raises is rolled back alone (its inbox row removed) and its message retried
@@ -328,9 +328,8 @@ class AgencyClient:
                         self._record_receipt(session, one.payload)
                     else:
                         self._handler(session, one)
-                        self.stage(
-                            session, self._receipt(one.claims, ReceiptOutcome.ACCEPTED, None)
-                        )
+                        receipt = self._receipt(one.claims, ReceiptOutcome.ACCEPTED, None)
+                        self.stage(session, receipt, sealer)
                 self.stats["accepted"] += 1
             except Exception as exc:  # a handler bug: retry this one later, keep the rest
                 log.error("inbox.handler_failed", error=type(exc).__name__)

@@ -133,9 +133,21 @@ class SqlLedger:
 
     def history(self, message_id: str) -> list[LedgerEntry]:
         """Every entry about the message (as `message_id` or `related_message_id`), by seq."""
-        about = or_(ENTRY.c.message_id == message_id, ENTRY.c.related_message_id == message_id)
+        return self.histories([message_id]).get(message_id, [])
+
+    def histories(self, message_ids: Collection[str]) -> dict[str, list[LedgerEntry]]:
+        """`history` of several messages in one query (the router asks once per batch)."""
+        ids = set(message_ids)
+        if not ids:
+            return {}
+        about = or_(ENTRY.c.message_id.in_(ids), ENTRY.c.related_message_id.in_(ids))
+        found: dict[str, list[LedgerEntry]] = {}
         with self._engine.connect() as connection:
-            return [to_entry(r) for r in connection.execute(entry_select().where(about))]
+            for row in connection.execute(entry_select().where(about)):
+                entry = to_entry(row)
+                for key in ids & {entry.message_id, entry.related_message_id or ""}:
+                    found.setdefault(key, []).append(entry)
+        return found
 
     def _append_locked(self, connection: Connection, prepared: list[dict[str, Any]]) -> list[int]:
         head_seq, head_hash = _head(connection)

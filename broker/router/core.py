@@ -4,7 +4,8 @@ The hub is blind: it verifies the outer layer (sender, signature, times, digest,
 decides on metadata only; it never holds a key that decrypts a payload.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from broker import errors
 from broker.agreements import AgreementBook, AgreementRefusal
@@ -12,7 +13,7 @@ from broker.clock import Clock
 from broker.directory.cache import RevisionCachedDirectory
 from broker.directory.model import AgencyStatus, DirectorySnapshot
 from broker.envelope import EnvelopeConfig, HeaderVerifier, OuterClaims, Verified
-from broker.ledger import LedgerEvent, SqlLedger
+from broker.ledger import LedgerEntry, LedgerEvent, SqlLedger
 from broker.transport.topology import routing_word
 from schemas.messages.receipt import TYPE as RECEIPT
 from schemas.registry import SchemaRegistry
@@ -78,19 +79,49 @@ class RouterCore:
         self._verifiers: tuple[DirectorySnapshot, HeaderVerifier] | None = None
 
     def decide(self, body: bytes, amqp_user: str | None) -> Decision:
-        """Route or refuse; never raises for anything a sender can put in a message."""
+        """Route or refuse one message; never raises for anything a sender can put in it."""
+        return self.decide_batch([(body, amqp_user)])[0]
+
+    def decide_batch(self, deliveries: Sequence[tuple[bytes, str | None]]) -> list[Decision]:
+        """Decide a batch of (body, AMQP publisher): one directory check and one ledger query
+        for the whole batch. A message seen earlier in the same batch is a duplicate (or a
+        replay), exactly as if the ledger already held it."""
         verifier = self._verifier()
+        authenticated = [self._authenticate(verifier, body) for body, _ in deliveries]
+        claims = [a.claims for a in authenticated if isinstance(a, Verified)]
+        ids = {str(c.jti) for c in claims} | {str(c.causation_id) for c in claims if c.causation_id}
+        history = self._ledger.histories(ids)
+        seen: dict[tuple[str, str], str] = {}
+        decisions: list[Decision] = []
+        for (_, amqp_user), auth in zip(deliveries, authenticated, strict=True):
+            if isinstance(auth, Refuse):
+                decisions.append(auth)
+                continue
+            decision = self._judge(verifier, auth, amqp_user, history)
+            decisions.append(_within_batch(decision, seen))
+        return decisions
+
+    @staticmethod
+    def _authenticate(verifier: HeaderVerifier, body: bytes) -> Verified | Refuse:
         try:
-            authenticated = verifier.authenticate(body)
+            return verifier.authenticate(body)
         except errors.EnvelopeError as exc:
             return Refuse(exc.reason, "envelope")
+
+    def _judge(
+        self,
+        verifier: HeaderVerifier,
+        authenticated: Verified,
+        amqp_user: str | None,
+        history: Mapping[str, list[LedgerEntry]],
+    ) -> Decision:
         claims = authenticated.claims
         return (
             self._check_publisher(claims, amqp_user)
             or self._check_envelope(verifier, authenticated)
             or self._check_recipient(verifier, claims)
-            or self._check_history(claims)
-            or self._permit(claims)
+            or self._check_history(claims, history.get(str(claims.jti), []))
+            or self._permit(claims, history)
         )
 
     def _verifier(self) -> HeaderVerifier:
@@ -127,15 +158,12 @@ class RouterCore:
             active = False
         return None if active else Refuse("unknown_recipient", "directory", claims)
 
-    def _check_history(self, claims: OuterClaims) -> Decision | None:
+    @staticmethod
+    def _check_history(claims: OuterClaims, history: list[LedgerEntry]) -> Decision | None:
         """Replays: the ledger holds every message id the hub has seen, for ever (so it
         covers the whole acceptance window). The same envelope again is a redelivery; the
         same id with other content is a replay."""
-        seen = [
-            e
-            for e in self._ledger.history(str(claims.jti))
-            if e.message_id == str(claims.jti) and e.sender == claims.iss
-        ]
+        seen = [e for e in history if e.message_id == str(claims.jti) and e.sender == claims.iss]
         if not seen:
             return None
         if any(e.jwe_sha256 != claims.jwe_sha256 for e in seen):
@@ -145,9 +173,9 @@ class RouterCore:
             return Route(claims, first.rule or "", duplicate=True)
         return Refuse(first.reason_code or "replayed", first.rule or "replay-cache", claims, True)
 
-    def _permit(self, claims: OuterClaims) -> Decision:
+    def _permit(self, claims: OuterClaims, history: Mapping[str, list[LedgerEntry]]) -> Decision:
         if claims.cme_type == RECEIPT:
-            return self._permit_receipt(claims)
+            return _permit_receipt(claims, history.get(str(claims.causation_id), []))
         spec = self._registry.spec(claims.cme_type, claims.cme_ver)
         try:
             permit = self._agreements.evaluate(
@@ -162,15 +190,30 @@ class RouterCore:
             return Refuse(refusal.reason, refusal.rule, claims)
         return Route(claims, permit.rule)
 
-    def _permit_receipt(self, claims: OuterClaims) -> Decision:
-        """A receipt needs no agreement of its own: it answers a message this hub routed from
-        the receipt's recipient to its sender."""
-        if claims.causation_id is not None:
-            for entry in self._ledger.history(str(claims.causation_id)):
-                if (
-                    entry.event == LedgerEvent.ROUTED
-                    and entry.message_id == str(claims.causation_id)
-                    and (entry.sender, entry.recipient) == (claims.aud, claims.iss)
-                ):
-                    return Route(claims, RECEIPT_RULE)
-        return Refuse("receipt_unrelated", RECEIPT_RULE, claims)
+
+def _permit_receipt(claims: OuterClaims, history: list[LedgerEntry]) -> Decision:
+    """A receipt needs no agreement of its own: it answers a message this hub routed from the
+    receipt's recipient to its sender."""
+    for entry in history:
+        if (
+            entry.event == LedgerEvent.ROUTED
+            and entry.message_id == str(claims.causation_id)
+            and (entry.sender, entry.recipient) == (claims.aud, claims.iss)
+        ):
+            return Route(claims, RECEIPT_RULE)
+    return Refuse("receipt_unrelated", RECEIPT_RULE, claims)
+
+
+def _within_batch(decision: Decision, seen: dict[tuple[str, str], str]) -> Decision:
+    """The second copy of an envelope in one batch is a duplicate; the same id with other
+    content is a replay."""
+    claims = decision.claims
+    if claims is None or decision.duplicate:
+        return decision
+    key = (claims.iss, str(claims.jti))
+    if key not in seen:
+        seen[key] = claims.jwe_sha256
+        return decision
+    if seen[key] == claims.jwe_sha256:
+        return replace(decision, duplicate=True)
+    return Refuse("replayed", "replay-cache", claims)

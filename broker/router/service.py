@@ -11,7 +11,7 @@ absorbs.
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from uuid import uuid4
 
 import aio_pika
@@ -134,25 +134,7 @@ class RouterService:
                 await self._retry(message)
 
     def _decide(self, batch: list[AbstractIncomingMessage]) -> list[Decision]:
-        """Decide each message; a message seen earlier in the same batch is a duplicate (or
-        a replay), exactly as if the ledger already held it."""
-        decisions: list[Decision] = []
-        seen: dict[tuple[str, str], str] = {}
-        for message in batch:
-            decision = self._core.decide(message.body, self._publisher_of(message))
-            claims = decision.claims
-            if claims is not None and not decision.duplicate:
-                key = (claims.iss, str(claims.jti))
-                if key in seen:
-                    decision = (
-                        replace(decision, duplicate=True)
-                        if seen[key] == claims.jwe_sha256
-                        else Refuse("replayed", "replay-cache", claims)
-                    )
-                else:
-                    seen[key] = claims.jwe_sha256
-            decisions.append(decision)
-        return decisions
+        return self._core.decide_batch([(m.body, self._publisher_of(m)) for m in batch])
 
     def _publisher_of(self, message: AbstractIncomingMessage) -> str | None:
         """The publishing AMQP user. A message back from a wait queue was republished by the

@@ -2,67 +2,23 @@
 
 import json
 import stat
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from psycopg import sql
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 from broker import errors
-from broker.db import make_engine, migrate
+from broker.db import migrate
 from broker.directory.export import export_directory, import_directory
 from broker.directory.keystore import FileKeystore
 from broker.directory.model import AgencyStatus, KeyStatus, KeyUse
 from broker.directory.store import KeyPolicy, SqlDirectoryStore
 from broker.envelope import SqlReplayCache
-from tests.services import with_database
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'directory.db'}"
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    name = f"cme_dir_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server, name)
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.integration.conftest import Clock
 
 
 @pytest.fixture

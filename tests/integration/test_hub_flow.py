@@ -10,8 +10,9 @@ from tests.integration.hub_harness import LA, SCHOOL, Hub, eventually, receipt_o
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, rabbitmq_url: str) -> AsyncIterator[Hub]:
-    hub = Hub(tmp_path, rabbitmq_url)
+async def hub(tmp_path: Path, rabbitmq_url: str, db_url: str) -> AsyncIterator[Hub]:
+    """A hub on SQLite and on PostgreSQL (the router, ledger, outbox and inbox all use it)."""
+    hub = Hub(tmp_path, rabbitmq_url, database_url=db_url)
     hub.add_agencies()
     await hub.start()
     yield hub

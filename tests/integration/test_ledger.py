@@ -12,17 +12,15 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from psycopg import sql
 from pydantic import ValidationError
 from sqlalchemy import Engine, Executable, delete, insert, update
 from sqlalchemy.exc import DBAPIError
@@ -48,49 +46,10 @@ from broker.ledger.chain import entry_hash
 from broker.ledger.rows import CHECKPOINT, ENTRY, entry_select
 from broker.ledger.verify import verify_ledger
 from schemas.examples.justifications import example_justification
-from tests.services import with_database
+from tests.clock import NOW, Clock
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HUB, LA, SCHOOL, HEALTH = "hub:330", "la:330", "school:3304000", "health:M85001"
 SUBJECT_A, SUBJECT_B = "Q2hpbGRBcHNldWRvbnltMQ", "c3ViamVjdF9ic2V1ZG8tMg"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    name = f"cme_ledger_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server, name)
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
