@@ -5,12 +5,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from broker.cli.context import console, container, refusals
 from broker.envelope import Draft
+from broker.errors import JustificationInvalid, Malformed
 from schemas.examples import example_justification, example_payload, example_sender_recipient
 from schemas.justification import Justification
-from schemas.registry import default_registry
+from schemas.registry import default_registry, describe_errors
 
 message_app = typer.Typer(help="Seal, open and example messages.", no_args_is_help=True)
 
@@ -29,13 +31,21 @@ def seal(
     registry = default_registry()
     with refusals():
         model = registry.validate(
-            message_type,
-            version or registry.latest(message_type),
-            json.loads(payload.read_text()),
+            message_type, version or registry.latest(message_type), _json_file(payload)
         )
-        reason = Justification.model_validate_json(justification.read_text())
+        try:
+            reason = Justification.model_validate(_json_file(justification))
+        except ValidationError as exc:
+            raise JustificationInvalid(describe_errors(exc)) from None
         sealed = app.sealer(sender).seal(Draft(recipient, message_type, model, reason))
     typer.echo(sealed.to_json())
+
+
+def _json_file(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise Malformed(f"{path.name} is not a readable JSON file") from None
 
 
 @message_app.command("open")

@@ -26,6 +26,7 @@ class FileKeystore:
         """Write a new private key; refuses to overwrite an existing file."""
         folder = self._agency_dir(agency_id)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self._root, 0o700)  # private keys: only this user may even list them
         os.chmod(folder, 0o700)
         path = folder / f"{key.kid}.jwk.json"
         data = json.dumps(key.as_dict(private=True)).encode()

@@ -4,6 +4,7 @@ An unroutable (returned) or nacked message, or no confirm in time, is a `Publish
 never a silent success.
 """
 
+import asyncio
 from collections.abc import Mapping
 
 import aiormq
@@ -63,14 +64,15 @@ class Publisher:
             user_id=user_id,
         )
         try:
-            target = await self._exchange(exchange)
-            result = await target.publish(
-                message, routing_key, mandatory=True, timeout=self._timeout
-            )
+            # The whole publish is bounded, not just the confirm: while a robust connection
+            # is reconnecting, getting the channel would otherwise wait indefinitely.
+            async with asyncio.timeout(self._timeout):
+                target = await self._exchange(exchange)
+                result = await target.publish(message, routing_key, mandatory=True)
         except aiormq.exceptions.DeliveryError:
             raise PublishFailed("message was returned as unroutable") from None
         except TimeoutError:
-            raise PublishFailed("no publisher confirm in time") from None
+            raise PublishFailed("not confirmed in time") from None
         except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             raise PublishFailed(f"publish failed: {type(exc).__name__}") from None
         if not isinstance(result, Basic.Ack):

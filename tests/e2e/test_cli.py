@@ -127,3 +127,20 @@ def test_onboarding_with_keys_made_on_the_agency_side(cli: Cli, tmp_path: Path) 
     refused = cli("agency", "add", "school:3304001", "--name", "X", "--public-jwks", str(jwks),
                   ok=False)  # fmt: skip
     assert "directory_error" in refused
+
+
+def test_seal_refuses_unreadable_inputs_with_a_reason(cli: Cli, tmp_path: Path) -> None:
+    cli("agency", "add", "school:3304000", "--name", "Synthetic Primary")
+    cli("agency", "add", "la:330", "--name", "LA 330")
+    examples = tmp_path / "examples"
+    cli("message", "example", "school.deletion_return", "--out", str(examples))
+    payload = examples / "school.deletion_return.payload.json"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    common = ["message", "seal", "--from", "school:3304000", "--to", "la:330",
+              "--type", "school.deletion_return"]  # fmt: skip
+    bad_payload = cli(*common, "--payload", str(broken), "--justification", str(payload), ok=False)
+    assert "reason=malformed" in bad_payload
+    wrong_reason = cli(*common, "--payload", str(payload), "--justification", str(payload),
+                       ok=False)  # fmt: skip
+    assert "reason=justification_invalid" in wrong_reason
