@@ -18,7 +18,6 @@ from schemas.agency import AgencyId
 from schemas.base import WireModel
 from schemas.justification import Justification
 
-WIRE_VERSION = 1
 MessageType = Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)]
 # strict: "1700000000" (a string) is not a NumericDate, in either layer.
 SchemaVersion = Annotated[int, Field(ge=1, le=999, strict=True)]
