@@ -15,6 +15,7 @@ from broker.agreements.errors import (
     AgreementRefusal,
     RefusalReason,
 )
+from broker.agreements.justify import ShareIntent, justify
 from broker.agreements.loader import load_agreement_file, load_agreements, parse_agreement
 from broker.agreements.model import Agreement, AgreementStatus, Flow, FlowRetention
 from broker.agreements.parties import PartySelector, area_of
@@ -33,7 +34,9 @@ __all__ = [
     "PartySelector",
     "Permit",
     "RefusalReason",
+    "ShareIntent",
     "area_of",
+    "justify",
     "load_agreement_file",
     "load_agreements",
     "parse_agreement",

@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote, urlparse
+from uuid import UUID
 
 import aio_pika
 import structlog
@@ -20,20 +22,24 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aio_pika.exceptions import MessageProcessError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, insert, select, update
 
 from broker.client.tables import InboxRow, OutboxRow
 from broker.clock import Clock, utc_now
+from broker.directory.tables import as_utc
 from broker.envelope import Draft, Opened, Opener, OuterClaims, Sealed, Sealer
 from broker.errors import BrokerError, EnvelopeError
-from broker.receipts import receipt_draft
+from broker.receipts import Accepted, batch_receipt_drafts, receipt_draft
 from broker.transport.batches import Batches
 from broker.transport.publish import CHANNEL_GONE, Publisher, PublishFailed
 from broker.transport.topology import Topology
+from schemas.base import WireModel
+from schemas.justification import AgreementRef
 from schemas.messages.receipt import TYPE as RECEIPT
-from schemas.messages.receipt import ReceiptOutcome, ReceiptV1
+from schemas.messages.receipt import ReceiptOutcome, ReceiptV1, ReceiptV2
 
 log = structlog.get_logger(__name__)
+LAST_ROUND_S = 2.0
 Handler = Callable[[Session, Opened], None]
 """Called once per accepted message inside its inbox transaction; raise to retry later."""
 
@@ -46,6 +52,8 @@ class ClientSettings:
     prefetch: int = 32
     publish_timeout_s: float = 10.0
     decided_by_role: str = "endpoint"
+    receipt_linger_s: float = 0.2
+    """How long accepted messages wait for company before their batched receipt is sealed."""
 
     @property
     def user_id(self) -> str | None:
@@ -78,12 +86,14 @@ class AgencyClient:
         self._settings = settings
         self._clock = clock
         self._wake = asyncio.Event()
+        self._receipts_due = asyncio.Event()
         self._stopping = asyncio.Event()
         self._connection: AbstractRobustConnection | None = None
         self._publisher: Publisher | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._receipt_task: asyncio.Task[None] | None = None
         self._batches = Batches(max_size=settings.prefetch)
         self._worker: asyncio.Task[None] | None = None
         self._backing_off: set[asyncio.Task[None]] = set()
@@ -94,23 +104,39 @@ class AgencyClient:
 
     def stage(self, session: Session, draft: Draft, sealer: Sealer | None = None) -> Sealed:
         """Seal `draft` into the outbox within the caller's transaction (commit to send)."""
-        sealed = (sealer or self._sealer()).seal(draft)
-        session.add(
-            OutboxRow(
-                agency_id=self.agency_id,
-                message_id=str(sealed.claims.jti),
-                recipient=draft.recipient,
-                message_type=draft.message_type,
-                wire=sealed.to_json(),
-                created_at=self._clock(),
-            )
-        )
+        return self.stage_many(session, [draft], sealer)[0]
+
+    def stage_many(
+        self, session: Session, drafts: Sequence[Draft], sealer: Sealer | None = None
+    ) -> list[Sealed]:
+        """Seal `drafts` into the outbox within the caller's transaction (one bulk insert)."""
+        sealer = sealer or self._sealer()
+        sealed = [sealer.seal(draft) for draft in drafts]
+        now = self._clock()
+        rows = [
+            {
+                "agency_id": self.agency_id,
+                "message_id": str(one.claims.jti),
+                "recipient": one.claims.aud,
+                "message_type": one.claims.cme_type,
+                "wire": one.to_json(),
+                "created_at": now,
+            }
+            for one in sealed
+        ]
+        if rows:
+            session.execute(insert(OutboxRow), rows)
         return sealed
 
     def send(self, draft: Draft) -> Sealed:
         """Seal and stage in a transaction of its own; the pump publishes it."""
+        return self.send_many([draft])[0]
+
+    def send_many(self, drafts: Sequence[Draft]) -> list[Sealed]:
+        """Seal and stage several drafts in one transaction (all or none): e.g. the returns
+        of one imported file. The pump publishes them."""
         with Session(self._engine) as session:
-            sealed = self.stage(session, draft)
+            sealed = self.stage_many(session, drafts)
             session.commit()
         self._wake.set()
         return sealed
@@ -141,6 +167,9 @@ class AgencyClient:
             self._worker = asyncio.create_task(self._work(), name=f"inbox-{self.agency_id}")
             self._consumer_tag = await self._queue.consume(self._batches.put)
         self._pump_task = asyncio.create_task(self._pump(), name=f"outbox-{self.agency_id}")
+        self._receipt_task = asyncio.create_task(
+            self._receipt_rounds(), name=f"receipts-{self.agency_id}"
+        )
         self._wake.set()
 
     async def stop(self) -> None:
@@ -156,7 +185,10 @@ class AgencyClient:
             await self._worker  # finishes what it took: acks nothing it has not processed
         self._stopping.set()  # cuts back-offs short: those messages go back to the queue
         self._wake.set()
+        self._receipts_due.set()
         await asyncio.gather(*self._backing_off)
+        if self._receipt_task is not None:
+            await self._receipt_task  # stages what is due: the last pump round sends it
         if self._pump_task is not None:
             await self._pump_task
         if self._connection is not None:
@@ -174,6 +206,7 @@ class AgencyClient:
     async def _pump(self) -> None:
         backoff = 0.1
         while not self._stopping.is_set():
+            self._wake.clear()  # before reading: a message staged after the read wakes us
             try:
                 published = await self._publish_batch()
                 backoff = 0.1
@@ -183,14 +216,18 @@ class AgencyClient:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if not published:
-                self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1.0):
                         await self._wake.wait()
-                except TimeoutError:
-                    pass
+        # One short last attempt at what is still staged (e.g. receipts staged on the way
+        # out); whatever is not confirmed stays staged for the next start.
+        with contextlib.suppress(TimeoutError, PublishFailed, SQLAlchemyError, *CHANNEL_GONE):
+            async with asyncio.timeout(min(self._settings.publish_timeout_s, LAST_ROUND_S)):
+                await self._publish_batch()
 
     async def _publish_batch(self, limit: int = 200) -> int:
+        """Publish the oldest staged rows concurrently (confirms arrive together), then record
+        every confirmed one in one commit; a failed row stays staged for the next round."""
         with Session(self._engine) as session:
             query = (
                 select(OutboxRow)
@@ -199,21 +236,21 @@ class AgencyClient:
                 .limit(limit)
             )
             rows = session.exec(query).all()
-            # Publish the batch concurrently (confirms arrive together), then record every
-            # confirmed row in one commit; a failed row stays pending for the next round.
-            results = await asyncio.gather(
-                *(self._publish_row(row) for row in rows), return_exceptions=True
-            )
-            now = self._clock()
-            for row, result in zip(rows, results, strict=True):
-                if result is None:
-                    row.published_at = now
-                    session.add(row)
-            session.commit()
-            failures = [r for r in results if isinstance(r, BaseException)]
-            if failures:
-                raise PublishFailed(f"{len(failures)} of {len(rows)} not confirmed")
-            return len(rows)
+        results = await asyncio.gather(
+            *(self._publish_row(row) for row in rows), return_exceptions=True
+        )
+        confirmed = [r.id for r, result in zip(rows, results, strict=True) if result is None]
+        if confirmed:
+            with Session(self._engine) as session:
+                session.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_(confirmed))
+                    .values(published_at=self._clock())
+                )
+                session.commit()
+        if len(confirmed) < len(rows):
+            raise PublishFailed(f"{len(rows) - len(confirmed)} of {len(rows)} not confirmed")
+        return len(rows)
 
     async def _publish_row(self, row: OutboxRow) -> None:
         await self._require_publisher().publish(
@@ -250,11 +287,11 @@ class AgencyClient:
         """Open every message, then accept the good ones in one transaction (one commit for
         the batch), each under a savepoint: a message whose handler raises is rolled back
         alone and retried later; the others' handlers run once and commit together."""
-        opener, sealer = self._opener(), self._sealer()  # one directory check per batch
+        opener = self._opener()  # one directory check per batch
         opened = [(m, o) for m in batch if (o := await self._open(m, opener)) is not None]
         try:
             with Session(self._engine) as session:
-                failed = self._accept(session, [o for _, o in opened], sealer)
+                failed = self._accept(session, [o for _, o in opened])
                 session.commit()
         except Exception as exc:  # the database itself: every message comes back later
             log.warning("inbox.batch_failed", error=type(exc).__name__, size=len(opened))
@@ -291,52 +328,66 @@ class AgencyClient:
             await message.reject(requeue=False)
             return None
 
-    def _accept(self, session: Session, opened: list[Opened], sealer: Sealer) -> set[int]:
+    def _accept(self, session: Session, opened: list[Opened]) -> set[int]:
         """Record each message in the inbox and process it, once: ids already in the inbox
         (a redelivery, a replay) change nothing. Each handler runs once, under a savepoint:
         one that raises is rolled back alone (its inbox row removed) and its message retried
         later, the others commit together. Returns `id()`s of the failed ones."""
         known = self._already_received(session, opened)
-        fresh: list[tuple[Opened, InboxRow]] = []
+        fresh: list[Opened] = []
         for one in opened:
-            claims = one.claims
-            key = (claims.iss, str(claims.jti))
+            key = (one.claims.iss, str(one.claims.jti))
             if key in known:
-                log.info("inbox.duplicate", message_type=claims.cme_type)
+                log.info("inbox.duplicate", message_type=one.claims.cme_type)
                 self.stats["duplicate"] += 1
                 continue
             known.add(key)
-            row = InboxRow(
-                agency_id=self.agency_id,
-                sender=claims.iss,
-                message_id=str(claims.jti),
-                message_type=claims.cme_type,
-                jwe_sha256=claims.jwe_sha256,
-                received_at=self._clock(),
-            )
-            session.add(row)
-            fresh.append((one, row))
-        # Writing first opens the transaction, so on SQLite (pysqlite) the savepoints below
-        # nest inside it (a RELEASE of an outermost savepoint would commit).
-        session.flush()
+            fresh.append(one)
+        if fresh:
+            # Writing first opens the transaction, so on SQLite (pysqlite) the savepoints
+            # below nest inside it (a RELEASE of an outermost savepoint would commit).
+            now = self._clock()
+            session.execute(insert(InboxRow), [self._inbox_row(one, now) for one in fresh])
         failed: set[int] = set()
-        for one, row in fresh:
+        for one in fresh:
             try:
                 with session.begin_nested():
                     if one.claims.cme_type == RECEIPT:
-                        assert isinstance(one.payload, ReceiptV1)
                         self._record_receipt(session, one.payload)
                     else:
                         self._handler(session, one)
-                        receipt = self._receipt(one.claims, ReceiptOutcome.ACCEPTED, None)
-                        self.stage(session, receipt, sealer)
                 self.stats["accepted"] += 1
             except Exception as exc:  # a handler bug: retry this one later, keep the rest
                 log.error("inbox.handler_failed", error=type(exc).__name__)
                 self.stats["retried"] += 1
                 failed.add(id(one))
-                session.delete(row)
+                session.execute(
+                    delete(InboxRow).where(
+                        col(InboxRow.agency_id) == self.agency_id,
+                        col(InboxRow.sender) == one.claims.iss,
+                        col(InboxRow.message_id) == str(one.claims.jti),
+                    )
+                )
+        if len(failed) < len(fresh):
+            self._receipts_due.set()
         return failed
+
+    def _inbox_row(self, one: Opened, now: datetime) -> dict[str, object]:
+        """The inbox row of an accepted message; a receipt is not itself receipted."""
+        claims = one.claims
+        agreement = claims.justification.agreement
+        due = claims.cme_type != RECEIPT
+        return {
+            "agency_id": self.agency_id,
+            "sender": claims.iss,
+            "message_id": str(claims.jti),
+            "message_type": claims.cme_type,
+            "jwe_sha256": claims.jwe_sha256,
+            "received_at": now,
+            "receipt_due": due,
+            "agreement_id": agreement.id if due else None,
+            "agreement_version": agreement.version if due else None,
+        }
 
     def _already_received(self, session: Session, opened: list[Opened]) -> set[tuple[str, str]]:
         ids = [str(o.claims.jti) for o in opened]
@@ -361,18 +412,21 @@ class AgencyClient:
         with contextlib.suppress(*CHANNEL_GONE, MessageProcessError):
             await message.nack(requeue=True)
 
-    def _record_receipt(self, session: Session, receipt: ReceiptV1) -> None:
+    def _record_receipt(self, session: Session, receipt: WireModel) -> None:
+        entries = receipt.receipts if isinstance(receipt, ReceiptV2) else (receipt,)
+        by_id = {str(e.message_id): e for e in entries if isinstance(e, ReceiptV1)}
         query = select(OutboxRow).where(
-            OutboxRow.agency_id == self.agency_id, OutboxRow.message_id == str(receipt.message_id)
+            OutboxRow.agency_id == self.agency_id, col(OutboxRow.message_id).in_(by_id)
         )
-        row = session.exec(query).first()
-        if row is None:
-            log.warning("inbox.receipt_for_unknown_message")
-            return
-        row.receipt_outcome = receipt.outcome.value
-        row.receipt_reason = receipt.reason_code
-        row.receipt_at = receipt.received_at
-        session.add(row)
+        rows = session.exec(query).all()
+        if len(rows) != len(by_id):
+            log.warning("inbox.receipt_for_unknown_message", count=len(by_id) - len(rows))
+        for row in rows:
+            entry = by_id[row.message_id]
+            row.receipt_outcome = entry.outcome.value
+            row.receipt_reason = entry.reason_code
+            row.receipt_at = entry.received_at
+            session.add(row)
 
     def _answer_refusal(self, claims: OuterClaims, reason: str) -> None:
         if claims.cme_type == RECEIPT:
@@ -385,6 +439,48 @@ class AgencyClient:
         except (BrokerError, SQLAlchemyError) as exc:
             log.warning("inbox.refusal_receipt_failed", error=type(exc).__name__)
 
+    # -- batched receipts ------------------------------------------------------------------
+
+    async def _receipt_rounds(self) -> None:
+        """Stage receipts for what was accepted, a moment after it was: one receipt then
+        answers many messages. Also picks up receipts left due by a crash (every second)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._receipts_due.wait()
+            stopping = self._stopping.is_set()
+            if not stopping:
+                await asyncio.sleep(self._settings.receipt_linger_s)
+            self._receipts_due.clear()
+            try:
+                if self.stage_due_receipts():
+                    self._wake.set()
+            except Exception as exc:  # still due: the next round retries; never stop rounds
+                log.error("inbox.receipts_failed", error=type(exc).__name__)
+            if stopping:
+                return
+
+    def stage_due_receipts(self, limit: int = 4096) -> int:
+        """Stage batched receipts for accepted messages still awaiting one (one transaction).
+        Returns how many messages they answer."""
+        with Session(self._engine) as session:
+            query = (
+                select(InboxRow)
+                .where(InboxRow.agency_id == self.agency_id, col(InboxRow.receipt_due))
+                .limit(limit)
+            )
+            rows = session.exec(query).all()
+            if not rows:
+                return 0
+            accepted = [_accepted(row) for row in rows]
+            role, now = self._settings.decided_by_role, self._clock()
+            self.stage_many(session, batch_receipt_drafts(accepted, decided_by_role=role, now=now))
+            for row in rows:
+                row.receipt_due = False
+                session.add(row)
+            session.commit()
+            return len(rows)
+
     def _receipt(self, claims: OuterClaims, outcome: ReceiptOutcome, reason: str | None) -> Draft:
         return receipt_draft(
             claims,
@@ -393,3 +489,15 @@ class AgencyClient:
             decided_by_role=self._settings.decided_by_role,
             now=self._clock(),
         )
+
+
+def _accepted(row: InboxRow) -> Accepted:
+    assert row.agreement_id is not None  # set together with receipt_due
+    assert row.agreement_version is not None
+    return Accepted(
+        sender=row.sender,
+        message_id=UUID(row.message_id),
+        jwe_sha256=row.jwe_sha256,
+        agreement=AgreementRef(id=row.agreement_id, version=row.agreement_version),
+        received_at=as_utc(row.received_at),
+    )

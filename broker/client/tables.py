@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from broker.directory.tables import UtcDateTime
@@ -31,9 +31,14 @@ class OutboxRow(SQLModel, table=True):
 
 
 class InboxRow(SQLModel, table=True):
-    """A message this endpoint has processed: the primary key makes processing happen once."""
+    """A message this endpoint has processed: the primary key makes processing happen once.
+
+    `receipt_due`: accepted, its receipt not staged yet. Receipts go out in batches a moment
+    later (one per sender and agreement), so a crash in between only delays them.
+    """
 
     __tablename__ = "inbox_message"
+    __table_args__ = (Index("ix_inbox_message_receipt_due", "agency_id", "receipt_due"),)
 
     agency_id: str = Field(primary_key=True, max_length=64)
     sender: str = Field(primary_key=True, max_length=64)
@@ -41,3 +46,6 @@ class InboxRow(SQLModel, table=True):
     message_type: str = Field(max_length=64)
     jwe_sha256: str = Field(max_length=43)
     received_at: datetime = Field(sa_type=UtcDateTime)
+    receipt_due: bool = False
+    agreement_id: str | None = Field(default=None, max_length=80)
+    agreement_version: int | None = None

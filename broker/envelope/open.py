@@ -35,6 +35,7 @@ from schemas.errors import (
     UnknownMessageTypeError,
     UnknownSchemaVersionError,
 )
+from schemas.messages.receipt import ReceiptV1, ReceiptV2
 from schemas.registry import SchemaRegistry, default_registry
 
 log = structlog.get_logger(__name__)
@@ -193,6 +194,7 @@ class Opener:
             raise errors.ClaimsMismatch("inner and outer claims differ")
         payload = self._validate(claims, inner.payload)
         self._check_parties(claims, payload)
+        _check_receipted(claims, payload)
         self._check_replay(claims)
         return Opened(claims, payload)
 
@@ -217,6 +219,19 @@ class Opener:
         keep_until += timedelta(seconds=self._verifier.config.clock_skew.total_seconds())
         if not self._replay.remember(claims.iss, str(claims.jti), keep_until):
             raise errors.Replayed("message id already accepted")
+
+
+def _check_receipted(claims: OuterClaims, payload: WireModel) -> None:
+    """A receipt must answer exactly the messages its header names: the hub checked and
+    recorded those, so a payload receipting others would be a receipt nobody vouched for."""
+    if isinstance(payload, ReceiptV2):
+        bound = payload.message_ids == claims.causation_ids
+    elif isinstance(payload, ReceiptV1):
+        bound = claims.causation_id == payload.message_id and not claims.causation_ids
+    else:
+        return
+    if not bound:
+        raise errors.ClaimsMismatch("the receipt answers other messages than its header names")
 
 
 @contextmanager

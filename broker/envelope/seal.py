@@ -5,6 +5,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 from joserfc.jwk import OKPKey
+from pydantic import ValidationError
 
 from broker import errors
 from broker.clock import Clock, utc_now
@@ -16,7 +17,7 @@ from broker.envelope.wire import Envelope, InnerClaims, OuterClaims
 from schemas.base import WireModel
 from schemas.errors import UnknownMessageTypeError, UnknownSchemaVersionError
 from schemas.justification import Justification
-from schemas.registry import SchemaRegistry, default_registry
+from schemas.registry import SchemaRegistry, default_registry, describe_errors
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Draft:
     message_id: UUID = field(default_factory=uuid4)
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    causation_ids: tuple[UUID, ...] = ()
     lifetime: timedelta | None = None
 
 
@@ -106,16 +108,20 @@ class Sealer:
         inner = InnerClaims.model_validate({**binding, "payload": payload})
         inner_jws = self._jose.sign(_json(inner), self._sender.signing_key, INNER_TYP)
         jwe = self._jose.encrypt(inner_jws, recipient_key.jwk)
-        outer = OuterClaims.model_validate(
-            {
-                **binding,
-                "correlation_id": draft.correlation_id,
-                "causation_id": draft.causation_id,
-                "subject_refs": self._pseudonymiser.refs_for(payload),
-                "justification": draft.justification,
-                "jwe_sha256": sha256_b64url(jwe),
-            }
-        )
+        try:
+            outer = OuterClaims.model_validate(
+                {
+                    **binding,
+                    "correlation_id": draft.correlation_id,
+                    "causation_id": draft.causation_id,
+                    "causation_ids": draft.causation_ids,
+                    "subject_refs": self._pseudonymiser.refs_for(payload),
+                    "justification": draft.justification,
+                    "jwe_sha256": sha256_b64url(jwe),
+                }
+            )
+        except ValidationError as exc:
+            raise errors.Malformed(f"header claims are not valid: {describe_errors(exc)}") from None
         header = self._jose.sign(_json(outer), self._sender.signing_key, OUTER_TYP)
         envelope = Envelope(header=header, jwe=jwe)
         wire = envelope.model_dump_json()

@@ -12,11 +12,12 @@ recipient.
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.agency import AgencyId
 from schemas.base import WireModel
 from schemas.justification import Justification
+from schemas.messages.receipt import MAX_RECEIPTED
 
 MessageType = Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)]
 # strict: "1700000000" (a string) is not a NumericDate, in either layer.
@@ -43,9 +44,17 @@ class OuterClaims(BindingClaims):
 
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    causation_ids: tuple[UUID, ...] = Field(default=(), max_length=MAX_RECEIPTED)
+    """The messages a batched receipt (receipt v2) answers; empty otherwise."""
     subject_refs: tuple[SubjectRef, ...] = Field(default=(), max_length=8)
     justification: Justification
     jwe_sha256: Digest
+
+    @model_validator(mode="after")
+    def _one_kind_of_causation(self) -> "OuterClaims":
+        if self.causation_id is not None and self.causation_ids:
+            raise ValueError("causation_id and causation_ids are exclusive")
+        return self
 
 
 BINDING_CLAIMS = tuple(BindingClaims.model_fields)

@@ -89,8 +89,7 @@ class RouterCore:
         verifier = self._verifier()
         authenticated = [self._authenticate(verifier, body) for body, _ in deliveries]
         claims = [a.claims for a in authenticated if isinstance(a, Verified)]
-        ids = {str(c.jti) for c in claims} | {str(c.causation_id) for c in claims if c.causation_id}
-        history = self._ledger.histories(ids)
+        history = self._ledger.histories({i for c in claims for i in _ids_about(c)})
         seen: dict[tuple[str, str], str] = {}
         decisions: list[Decision] = []
         for (_, amqp_user), auth in zip(deliveries, authenticated, strict=True):
@@ -175,7 +174,7 @@ class RouterCore:
 
     def _permit(self, claims: OuterClaims, history: Mapping[str, list[LedgerEntry]]) -> Decision:
         if claims.cme_type == RECEIPT:
-            return _permit_receipt(claims, history.get(str(claims.causation_id), []))
+            return _permit_receipt(claims, history)
         spec = self._registry.spec(claims.cme_type, claims.cme_ver)
         try:
             permit = self._agreements.evaluate(
@@ -191,17 +190,33 @@ class RouterCore:
         return Route(claims, permit.rule)
 
 
-def _permit_receipt(claims: OuterClaims, history: list[LedgerEntry]) -> Decision:
-    """A receipt needs no agreement of its own: it answers a message this hub routed from the
-    receipt's recipient to its sender."""
-    for entry in history:
-        if (
-            entry.event == LedgerEvent.ROUTED
-            and entry.message_id == str(claims.causation_id)
-            and (entry.sender, entry.recipient) == (claims.aud, claims.iss)
-        ):
-            return Route(claims, RECEIPT_RULE)
+def answered(claims: OuterClaims) -> tuple[str, ...]:
+    """The message ids a receipt answers (from its header: the hub never reads payloads)."""
+    if claims.causation_ids:
+        return tuple(str(i) for i in claims.causation_ids)
+    return (str(claims.causation_id),) if claims.causation_id else ()
+
+
+def _ids_about(claims: OuterClaims) -> tuple[str, ...]:
+    return (str(claims.jti), *answered(claims))
+
+
+def _permit_receipt(claims: OuterClaims, history: Mapping[str, list[LedgerEntry]]) -> Decision:
+    """A receipt needs no agreement of its own: it answers messages this hub routed from the
+    receipt's recipient to its sender (every one of them, for a batched receipt)."""
+    ids = answered(claims)
+    if ids and all(_routed_to_receipter(claims, i, history.get(i, [])) for i in ids):
+        return Route(claims, RECEIPT_RULE)
     return Refuse("receipt_unrelated", RECEIPT_RULE, claims)
+
+
+def _routed_to_receipter(claims: OuterClaims, message_id: str, history: list[LedgerEntry]) -> bool:
+    return any(
+        entry.event == LedgerEvent.ROUTED
+        and entry.message_id == message_id
+        and (entry.sender, entry.recipient) == (claims.aud, claims.iss)
+        for entry in history
+    )
 
 
 def _within_batch(decision: Decision, seen: dict[tuple[str, str], str]) -> Decision:

@@ -23,7 +23,7 @@ from broker.envelope import OuterClaims, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
 from broker.receipts import receipt_draft
-from broker.router.core import Decision, Refuse, Route, RouterCore
+from broker.router.core import Decision, Refuse, Route, RouterCore, answered
 from broker.transport.batches import Batches
 from broker.transport.publish import CHANNEL_GONE, Publisher
 from broker.transport.retry import retry_or_dead_letter
@@ -117,7 +117,7 @@ class RouterService:
     async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
         try:
             decisions = self._decide(batch)  # reads the ledger: the database may be down
-            self._ledger.append_many([r for d in decisions if (r := self._record_of(d))])
+            self._ledger.append_many([r for d in decisions for r in self._records_of(d)])
         except TRANSIENT as exc:
             log.warning("router.retry", stage="ledger", error=type(exc).__name__)
             await asyncio.gather(*(self._retry(m) for m in batch))
@@ -207,30 +207,33 @@ class RouterService:
         return self._publisher
 
     @staticmethod
-    def _record_of(decision: Decision) -> LedgerRecord | None:
-        """The ledger entry a decision needs (none for a duplicate: it was recorded)."""
+    def _records_of(decision: Decision) -> list[LedgerRecord]:
+        """The ledger entries a decision needs: none for a duplicate (it was recorded), one
+        per answered message for a batched receipt, one otherwise."""
         if decision.duplicate:
-            return None
+            return []
         claims = decision.claims
         if claims is None:
             assert isinstance(decision, Refuse)
-            return LedgerRecord(
-                event=LedgerEvent.REFUSED,
-                message_id=str(uuid4()),  # the claimed id is not trustworthy
-                sender="unauthenticated",
-                recipient="unknown",
-                message_type="unknown",
-                schema_version=0,
-                jwe_sha256="",
-                reason_code=decision.reason,
-                rule=decision.rule,
-            )
+            return [
+                LedgerRecord(
+                    event=LedgerEvent.REFUSED,
+                    message_id=str(uuid4()),  # the claimed id is not trustworthy
+                    sender="unauthenticated",
+                    recipient="unknown",
+                    message_type="unknown",
+                    schema_version=0,
+                    jwe_sha256="",
+                    reason_code=decision.reason,
+                    rule=decision.rule,
+                )
+            ]
         if isinstance(decision, Route):
             event = LedgerEvent.RECEIPTED if claims.cme_type == RECEIPT else LedgerEvent.ROUTED
             reason = None
         else:
             event, reason = LedgerEvent.REFUSED, decision.reason
-        return LedgerRecord(
+        record = LedgerRecord(
             event=event,
             message_id=str(claims.jti),
             sender=claims.iss,
@@ -242,5 +245,6 @@ class RouterService:
             jwe_sha256=claims.jwe_sha256,
             reason_code=reason,
             rule=decision.rule[:200],
-            related_message_id=str(claims.causation_id) if claims.causation_id else None,
         )
+        related = answered(claims) or (None,)
+        return [record.model_copy(update={"related_message_id": i}) for i in related]

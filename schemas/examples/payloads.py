@@ -243,6 +243,12 @@ def _escalation(s: Synth, version: int) -> Data:
 
 
 def _receipt(s: Synth, version: int) -> Data:
+    if version == 1:
+        return _receipt_entry(s)
+    return {"receipts": [_receipt_entry(s) for _ in range(s.rng.randint(1, 3))]}
+
+
+def _receipt_entry(s: Synth) -> Data:
     digest = hashlib.sha256(s.rng.randbytes(32)).digest()
     rejected = s.rng.random() < 0.2
     received = datetime.combine(s.today, time(9, s.rng.randrange(60)), tzinfo=UTC)

@@ -9,4 +9,4 @@ SPECS = (
     *safeguarding.SPECS,
     *receipt.SPECS,
 )
-MIGRATIONS = (*deletion_return.MIGRATIONS,)
+MIGRATIONS = (*deletion_return.MIGRATIONS, *receipt.MIGRATIONS)

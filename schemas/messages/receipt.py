@@ -1,4 +1,10 @@
-"""`receipt`: the recipient's signed acknowledgement, or a refusal with a reason code."""
+"""`receipt`: the recipient's signed acknowledgement, or a refusal with a reason code.
+
+v1 answers one message; v2 answers up to `MAX_RECEIPTED` messages from one sender at once
+(what a recipient accepted in one inbox transaction), so a busy endpoint sends one receipt per
+batch instead of one per message. The envelope header of a v2 receipt lists the same message
+ids in `causation_ids`, so the hub can check and record each without reading the payload.
+"""
 
 from enum import StrEnum
 from typing import Annotated
@@ -7,7 +13,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import WireModel
-from schemas.registry import MessageSpec
+from schemas.errors import LossyDowngradeError
+from schemas.registry import MessageSpec, Migration
 
 TYPE = "receipt"
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z_]{2,40}$")]
@@ -18,6 +25,9 @@ class ReceiptOutcome(StrEnum):
 
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+MAX_RECEIPTED = 256
 
 
 class ReceiptV1(WireModel):
@@ -39,4 +49,37 @@ class ReceiptV1(WireModel):
         return self
 
 
-SPECS = (MessageSpec(TYPE, 1, ReceiptV1),)
+class ReceiptV2(WireModel):
+    """One receipt for several messages from the same sender, each with its own digest,
+    time and outcome (a v1 receipt per entry, in one signed envelope). Holds no personal data.
+    """
+
+    receipts: Annotated[tuple[ReceiptV1, ...], Field(min_length=1, max_length=MAX_RECEIPTED)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "ReceiptV2":
+        if len({r.message_id for r in self.receipts}) != len(self.receipts):
+            raise ValueError("each message is receipted once per receipt")
+        return self
+
+    @property
+    def message_ids(self) -> tuple[UUID, ...]:
+        """The receipted message ids, in order."""
+        return tuple(r.message_id for r in self.receipts)
+
+
+def _upgrade(v1: ReceiptV1) -> ReceiptV2:
+    return ReceiptV2(receipts=(v1,))
+
+
+def _downgrade(v2: ReceiptV2) -> ReceiptV1:
+    if len(v2.receipts) != 1:
+        raise LossyDowngradeError("a v1 receipt answers one message")
+    return v2.receipts[0]
+
+
+SPECS = (MessageSpec(TYPE, 1, ReceiptV1), MessageSpec(TYPE, 2, ReceiptV2))
+MIGRATIONS = (
+    Migration(TYPE, 1, 2, _upgrade),
+    Migration(TYPE, 2, 1, _downgrade),
+)

@@ -16,7 +16,7 @@ from broker.directory.model import AgencyStatus
 from broker.envelope import Draft, Sealed
 from broker.ledger import LedgerEvent
 from broker.ledger.tables import LedgerEntryRow
-from broker.receipts import receipt_draft
+from broker.receipts import Accepted, batch_receipt_drafts, receipt_draft
 from broker.router.service import REASON_HEADER
 from schemas.examples import example_justification, example_payload
 from schemas.messages.receipt import ReceiptOutcome
@@ -143,6 +143,21 @@ async def test_receipt_for_a_message_never_routed(hub: Hub) -> None:
     jti = str(receipt.claims.jti)
     await publish_raw(hub, LA, receipt.to_json().encode())
     await eventually(lambda: refusals_in_ledger(hub, jti) == [("receipt_unrelated", LA)])
+
+
+async def test_batched_receipt_covering_one_unrelated_message_is_refused_whole(hub: Hub) -> None:
+    """Every message a batched receipt answers must have been routed to its sender: one
+    smuggled id (here a message the LA never received) refuses the whole receipt."""
+    routed = hub.send_example(SCHOOL, LA, "school.deletion_return")
+    await eventually(lambda: hub.handled[f"{LA}/{routed.claims.jti}"] == 1)
+    never_sent = seal(hub, SCHOOL)
+    now = utc_now()
+    accepted = [Accepted.of(s.claims, now) for s in (routed, never_sent)]
+    (draft,) = batch_receipt_drafts(accepted, decided_by_role="cme_officer", now=now)
+    receipt = hub.container.sealer(LA).seal(draft)
+    jti = str(receipt.claims.jti)
+    await publish_raw(hub, LA, receipt.to_json().encode())
+    await eventually(lambda: refusals_in_ledger(hub, jti) == [("receipt_unrelated", LA)] * 2)
 
 
 async def test_garbage_is_refused_recorded_and_kept(hub: Hub) -> None:

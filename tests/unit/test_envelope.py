@@ -20,7 +20,7 @@ from broker.directory.model import AgencyStatus, KeyUse
 from broker.envelope import Draft, Opener, Sealed
 from broker.settings import Settings
 from schemas.messages.deletion_return import DeletionReturnV1, DeletionReturnV2
-from schemas.messages.receipt import ReceiptV1
+from schemas.messages.receipt import ReceiptV1, ReceiptV2
 from tests.unit.envelope_helpers import (
     DEFAULT_LIFETIME,
     DELETION_RETURN,
@@ -221,8 +221,55 @@ def test_a_replay_cache_remembers_per_sender(world: World) -> None:
         message_type=RECEIPT,
         justification=justification(purpose="delivery_receipt"),
         message_id=message_id,
+        causation_id=message_id,
     )
     assert world.open(from_health).claims.jti == message_id
+
+
+def test_a_batched_receipt_opens_when_its_header_names_what_it_answers(world: World) -> None:
+    answered = (uuid.uuid4(), uuid.uuid4())
+    receipt = ReceiptV2(receipts=tuple(receipt_v1(i, "A" * 43, T0) for i in answered))
+    sealed = world.seal(
+        receipt,
+        sender=LA,
+        recipient=SCHOOL,
+        message_type=RECEIPT,
+        justification=justification(purpose="delivery_receipt"),
+        causation_ids=answered,
+    )
+    opened = world.open(sealed, SCHOOL)
+    assert isinstance(opened.payload, ReceiptV2)
+    assert opened.claims.causation_ids == answered
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param({"causation_ids": ()}, id="header-names-none"),
+        pytest.param({"causation_ids": (uuid.uuid4(),)}, id="header-names-another"),
+        pytest.param({"causation_id": uuid.uuid4()}, id="v1-style-header"),
+    ],
+)
+def test_a_receipt_answering_other_messages_than_its_header_is_refused(
+    world: World, header: dict[str, object]
+) -> None:
+    """The hub checks and records the header's ids; a payload receipting others would be a
+    receipt no hub vouched for."""
+    receipt = ReceiptV2(receipts=(receipt_v1(uuid.uuid4(), "A" * 43, T0),))
+    sealed = world.seal(
+        receipt,
+        sender=LA,
+        recipient=SCHOOL,
+        message_type=RECEIPT,
+        justification=justification(purpose="delivery_receipt"),
+        **header,
+    )
+    assert world.refusal(sealed, SCHOOL) == "claims_mismatch"
+
+
+def test_one_claim_names_what_a_message_answers_not_both(world: World) -> None:
+    with pytest.raises(errors.Malformed):
+        world.seal(causation_id=uuid.uuid4(), causation_ids=(uuid.uuid4(),))
 
 
 def test_without_a_replay_cache_the_same_envelope_opens_twice(world: World) -> None:
@@ -428,7 +475,7 @@ def test_a_huge_payload_is_refused_at_seal(tmp_path: Any) -> None:
         ("school.unheard_of", 1, "unknown_message_type"),
         ("unheard_of", 1, "unknown_message_type"),
         (DELETION_RETURN, 99, "unknown_schema_version"),
-        (RECEIPT, 2, "unknown_schema_version"),
+        (RECEIPT, 3, "unknown_schema_version"),
     ],
 )
 def test_an_unknown_type_or_version_in_a_signed_header_is_refused(

@@ -89,7 +89,7 @@ def test_unknown_version_is_refused() -> None:
 
 
 def test_a_payload_of_another_type_is_refused() -> None:
-    receipt = example_payload("receipt")
+    receipt = example_payload("receipt", 1)
     assert isinstance(receipt, ReceiptV1)
     with pytest.raises(UnknownSchemaVersionError):
         default_registry().migrate(DELETION, receipt, 2)

@@ -103,14 +103,15 @@ def test_payload_is_frozen(spec: MessageSpec) -> None:
 
 
 def _set(**changes: Any) -> Callable[[Data], None]:
-    """A mutation: set dotted paths (`child.date_of_birth`) to values; `...` deletes."""
+    """A mutation: set `__`-separated paths (`child__date_of_birth`, `receipts__0__outcome`)
+    to values; `...` deletes."""
 
     def mutate(data: Data) -> None:
         for dotted, value in changes.items():
             *parents, last = dotted.split("__")
             target = data
             for key in parents:
-                target = target[key]
+                target = target[int(key)] if isinstance(target, list) else target[key]
             if value is ...:
                 target.pop(last, None)
             else:
@@ -254,9 +255,11 @@ INVALID: list[tuple[str, Callable[[Data], None], str]] = [
         _set(child__date_of_birth="2015-01-01", missing_since="2014-01-01"),
         "missing_since is before",
     ),
-    ("receipt", _set(outcome="rejected", reason_code=None), "needs a reason_code"),
-    ("receipt", _set(outcome="accepted", reason_code="late"), "needs a reason_code"),
-    ("receipt", _set(received_at="2025-01-01T09:00:00"), "timezone"),
+    ("receipt", _set(receipts__0__outcome="rejected", receipts__0__reason_code=None), "needs a"),
+    ("receipt", _set(receipts__0__outcome="accepted", receipts__0__reason_code="x_y"), "needs a"),
+    ("receipt", _set(receipts__0__received_at="2025-01-01T09:00:00"), "timezone"),
+    ("receipt", _set(receipts=[]), "at least 1"),
+    ("receipt", lambda d: d.update(receipts=d["receipts"][:1] * 2), "receipted once"),
 ]
 
 VALID: list[tuple[str, Callable[[Data], None]]] = [
@@ -346,6 +349,7 @@ PLANTED_IDENTIFIERS = [
     (("case_ref",), "CME 330 Zebedee"),
     (("message_id",), "Zebedee-not-a-uuid"),
     (("check_message_id",), "Zebedee-not-a-uuid"),
+    (("receipts", 0, "message_id"), "Zebedee-not-a-uuid"),
 ]
 
 
@@ -356,7 +360,7 @@ def test_a_planted_identifier_is_not_echoed(spec: MessageSpec) -> None:
         *parents, last = path
         target = data
         for key in parents:
-            target = target.get(key, {})
+            target = target[key] if isinstance(target, list) else target.get(key, {})
         if last in target:
             target[last] = planted
             break

@@ -5,6 +5,7 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +15,7 @@ from broker.app import Container
 from broker.envelope import Draft, HeaderVerifier, Opener, RecipientIdentity
 from broker.settings import Settings
 from schemas.examples import example_justification, example_payload, example_sender_recipient
+from schemas.messages.receipt import ReceiptV1, ReceiptV2
 from schemas.registry import MessageSpec, default_registry
 
 SPECS = default_registry().specs()
@@ -29,6 +31,15 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
         container.directory_store.add_agency(party, party, "330")
     yield container
     container.engine.dispose()
+
+
+def _answers(payload: object) -> dict[str, Any]:
+    """A receipt's header names the messages it answers (the opener checks they agree)."""
+    if isinstance(payload, ReceiptV2):
+        return {"causation_ids": payload.message_ids}
+    if isinstance(payload, ReceiptV1):
+        return {"causation_id": payload.message_id}
+    return {}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.type}.v{s.version}")
@@ -53,7 +64,7 @@ def test_every_model_round_trips_through_seal_and_open(
             sender=sender, recipient=recipient,
         )  # fmt: skip
         reason = example_justification(spec.type, sender=sender, recipient=recipient)
-        sealed = sealer.seal(Draft(recipient, spec.type, payload, reason))
+        sealed = sealer.seal(Draft(recipient, spec.type, payload, reason, **_answers(payload)))
         opened = opener.open(sealed.to_json())
         assert opened.payload == payload
         assert type(opened.payload) is spec.model
