@@ -1,0 +1,1 @@
+"""Revisions of the CME desk's schema."""
