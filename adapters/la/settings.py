@@ -29,6 +29,7 @@ from adapters.la.protect import (
     Protector,
     decode_key,
 )
+from adapters.la.rules.policy import DeskPolicy, EnquiryAgencies, SlaDays
 from broker.settings import Environment
 
 # Placeholders (the base64url of readable 32-byte strings): refused in production.
@@ -37,7 +38,9 @@ DEV_INDEX_KEY = "ZGV2ZWxvcG1lbnQtb25seS1kZXNrLWluZGV4LWtleSE"
 
 
 class DeskSettings(BaseSettings):
-    """Configuration of the CME desk process."""
+    """Configuration of the CME desk. Its tables live in its endpoint's database (the one
+    `CME_DATABASE_URL` names, with the agency client's outbox and inbox), so that a message
+    and the case change it causes commit in one transaction."""
 
     # hide_input_in_errors: a bad key must not be printed in the error that rejects it.
     model_config = SettingsConfigDict(
@@ -45,11 +48,19 @@ class DeskSettings(BaseSettings):
     )
 
     environment: Environment = Environment.DEVELOPMENT
-    data_dir: Path = Path("./var")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory"
+    la_code: str = Field(default="330", pattern=r"^[0-9]{3}$", description="this LA's DfE code")
+    health_agency: str = Field(default="health:M85001", description="answers locate enquiries")
+    housing_agency: str = Field(default="housing:330-ta", description="answers locate enquiries")
+    social_care_agency: str = Field(
+        default="social_care:330", description="locate enquiries and safeguarding escalations"
     )
-    la_code: str = Field(default="330", pattern=r"^[0-9]{3}$", description="in case refs")
+    police_agency: str | None = Field(default=None, description="asked when a risk flag is set")
+    areas_file: Path | None = Field(
+        default=None, description="CSV prefix,la_code: which LA's area a postcode is in"
+    )
+    sla_days: int = Field(default=5, ge=1, le=60, description="locate enquiry SLA")
+    sla_days_at_risk: int = Field(default=2, ge=1, le=60, description="the SLA with a risk flag")
+    sla_days_cross_border: int = Field(default=10, ge=1, le=60)
     field_key: SecretStr = SecretStr(DEV_FIELD_KEY)
     field_key_id: str = Field(default="k1", pattern=KEY_ID_PATTERN)
     retired_field_keys: dict[str, SecretStr] = Field(
@@ -93,12 +104,22 @@ class DeskSettings(BaseSettings):
                 raise ValueError("CME_DESK_FIELD_KEY and CME_DESK_INDEX_KEY must differ")
         return self
 
-    @property
-    def resolved_database_url(self) -> str:
-        """The database URL, defaulting to SQLite in the data directory."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'desk.db').resolve()}"
+    def policy(self) -> DeskPolicy:
+        """The rules' view of this LA: who answers its enquiries, and its SLAs."""
+        return DeskPolicy(
+            la_id=f"la:{self.la_code}",
+            agencies=EnquiryAgencies(
+                health=self.health_agency,
+                housing=self.housing_agency,
+                social_care=self.social_care_agency,
+                police=self.police_agency,
+            ),
+            sla=SlaDays(
+                standard=self.sla_days,
+                at_risk=self.sla_days_at_risk,
+                cross_border=self.sla_days_cross_border,
+            ),
+        )
 
     def protector(self) -> Protector:
         """The field cipher and blind index built from the configured keys (no I/O)."""

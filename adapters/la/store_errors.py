@@ -1,22 +1,16 @@
-"""Errors of the desk's persistence (protection of fields, the case register).
-
-`StoreError` is a local root for now, meant to move under the package's `DeskError`
-(adapters/la/errors.py): it already takes the same arguments (`reason`, `detail`), so the move
-is a change of base class and the removal of `__init__` here. Every error carries a stable
-`reason` code; no detail ever holds personal data, key material or a ciphertext: only opaque
-references (case refs, enquiry and duplicate ids) and table/column names.
+"""Errors of the desk's persistence (protection of fields, the case register), under the
+package's root `DeskError`. Every error carries a stable `reason` code; no detail ever holds
+personal data, key material or a ciphertext: only opaque references (case refs, enquiry and
+duplicate ids) and table/column names.
 """
 
+from adapters.la.errors import DeskError
 
-class StoreError(Exception):
+
+class StoreError(DeskError):
     """Root of the errors raised by the desk's persistence."""
 
-    reason: str = "store_error"
-
-    def __init__(self, reason: str | None = None, detail: str | None = None) -> None:
-        self.reason = reason or type(self).reason
-        self.detail = detail
-        super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
+    reason = "store_error"
 
 
 class ProtectionError(StoreError):
