@@ -181,6 +181,24 @@ class SqlDirectoryStore:
             _bump_revision(session)
             session.commit()
 
+    def mirror(self, agency: Agency, keys: Sequence[PublicKey]) -> bool:
+        """Hold a peer hub's agency exactly as its hub's verified export describes it (status,
+        keys, validity windows), so this hub can route to it and verify what it sends. Only
+        for agencies another hub is the system of record for: the caller checks that.
+        Returns whether anything changed (the revision moves only then)."""
+        if any(k.agency_id != agency.id for k in keys):
+            raise errors.DirectoryError("a mirrored key belongs to another agency")
+        if any(k.jwk.thumbprint() != k.kid for k in keys):
+            raise errors.DirectoryError("a mirrored key id is not its key's thumbprint")
+        with Session(self._engine) as session:
+            changed = _mirror_agency(session, agency, self._clock())
+            for key in keys:
+                changed = _mirror_key(session, key, self._clock()) or changed
+            if changed:
+                _bump_revision(session)
+                session.commit()
+            return changed
+
     def revision(self) -> int:
         """The directory's change counter (cheap: one row)."""
         with Session(self._engine) as session:
@@ -233,6 +251,45 @@ class SqlDirectoryStore:
             KeyRow.agency_id == agency_id, KeyRow.status == KeyStatus.ACTIVE.value
         )
         return list(session.exec(query))
+
+
+def _mirror_agency(session: Session, agency: Agency, now: datetime) -> bool:
+    row = session.get(AgencyRow, agency.id)
+    if row is None:
+        row = AgencyRow(id=agency.id, kind=agency.kind, name=agency.name, home_la=agency.home_la,
+                        status=agency.status.value, created_at=now)  # fmt: skip
+    elif (row.name, row.home_la, row.status) == (agency.name, agency.home_la, agency.status.value):
+        return False
+    elif row.home_la != agency.home_la:
+        raise errors.DirectoryError("a mirrored agency cannot move to another home LA")
+    row.name, row.status = agency.name, agency.status.value
+    session.add(row)
+    session.flush()
+    return True
+
+
+def _mirror_key(session: Session, key: PublicKey, now: datetime) -> bool:
+    row = session.get(KeyRow, key.kid)
+    fields = (key.status.value, key.not_before, key.not_after)
+    if row is not None:
+        held = (
+            row.status,
+            as_utc(row.not_before),
+            as_utc(row.not_after) if row.not_after else None,
+        )
+        if held == fields:
+            return False
+        if row.agency_id != key.agency_id:
+            raise errors.DirectoryError("a mirrored key id belongs to another agency")
+        if row.status == KeyStatus.REVOKED.value:
+            return False  # a revocation is final, whatever an older export says
+    else:
+        row = KeyRow(kid=key.kid, agency_id=key.agency_id, use=key.use.value,
+                     public_jwk=json.dumps(key.jwk.as_dict(private=False)), created_at=now,
+                     not_before=key.not_before, status=key.status.value)  # fmt: skip
+    row.status, row.not_before, row.not_after = fields
+    session.add(row)
+    return True
 
 
 def _bump_revision(session: Session) -> None:

@@ -34,6 +34,9 @@ from schemas.messages.receipt import ReceiptOutcome
 log = structlog.get_logger(__name__)
 PUBLISHER_HEADER = "x-cme-publisher"
 REASON_HEADER = "x-cme-reason"
+SENDER_HEADER = "x-cme-sender"
+"""Stamped on every delivery: the sender the router verified. A bridge to a peer hub needs it
+to publish with the sender's routing key there (the peer verifies the signature itself)."""
 TRANSIENT = (BrokerError, SQLAlchemyError, OSError, RuntimeError)
 """Failures worth retrying later (database, broker); never a verdict on the message."""
 
@@ -154,6 +157,7 @@ class RouterService:
                 routing_word(decision.claims.aud),
                 message.body,
                 message_id=str(decision.claims.jti),
+                headers={SENDER_HEADER: decision.claims.iss},
             )
             return
         await publisher.publish(

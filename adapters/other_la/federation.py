@@ -1,0 +1,48 @@
+"""Directory exchange between LA hubs: hold the peer LA's agencies as its hub signed them.
+
+A hub imports its peer's signed directory export (`broker.directory.export.import_directory`,
+pinned to the peer hub's key) and mirrors the agencies whose home LA is the peer's: their
+status and public keys, with the validity windows the peer set. Its own agencies are never
+taken from a peer, whatever the export says, and a revocation is never undone by an older
+export. The router then routes to the peer's agencies (to the bridge) and verifies what they
+send; nothing that decrypts a payload ever crosses.
+"""
+
+from dataclasses import dataclass
+
+import structlog
+
+from broker.directory.export import ImportedDirectory
+from broker.directory.store import SqlDirectoryStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What one import changed: the peer agencies mirrored, and those left alone."""
+
+    mirrored: tuple[str, ...]
+    changed: tuple[str, ...]
+    ignored: tuple[str, ...]
+    """Agencies in the export whose home is not the peer's LA (never taken from a peer)."""
+
+
+def adopt_peer_directory(
+    store: SqlDirectoryStore, imported: ImportedDirectory, peer_la: str, own_la: str
+) -> Adopted:
+    """Mirror the peer LA's agencies from its verified export into this hub's directory."""
+    if peer_la == own_la:
+        raise ValueError("a hub does not adopt its own LA's agencies from an export")
+    snapshot = imported.snapshot
+    mirrored, changed, ignored = [], [], []
+    for agency in snapshot.agencies():
+        if agency.home_la != peer_la:
+            ignored.append(agency.id)
+            continue
+        keys = [k for k in snapshot.public_keys() if k.agency_id == agency.id]
+        if store.mirror(agency, keys):
+            changed.append(agency.id)
+        mirrored.append(agency.id)
+    log.info("federation.adopted", peer_la=peer_la, mirrored=len(mirrored), changed=len(changed))
+    return Adopted(tuple(mirrored), tuple(changed), tuple(ignored))
