@@ -42,6 +42,7 @@ from adapters.la.sweep import DeskParts, Sweeper, SweepReport
 from broker.agreements import AgreementRefusal
 from broker.clock import Clock
 from broker.envelope import Opened
+from broker.errors import EnvelopeError
 from schemas.case import ClosureOutcome
 from schemas.child import Address, ChildCore, ChildIdentity, SchoolRef
 from schemas.domain import RiskFlag
@@ -213,7 +214,13 @@ class CmeDesk:
     def _send_enquiries(self, session: Session, case: CaseContext, line: CaseLine) -> None:
         facts = case.facts().model_copy(update={"risk_flags": line.risk_flags})
         for plan in plan_enquiries(facts, self._policy, self._calendar, self.today()):
-            sealed = self._send.locate_enquiry(session, line, plan)
+            try:
+                sealed = self._send.locate_enquiry(session, line, plan)
+            except (AgreementRefusal, EnvelopeError) as exc:
+                # One respondent out of reach (not registered, no agreement) must not stop
+                # the case or the other enquiries: the officer sees why on the timeline.
+                self._not_sent(session, line.case_ref, plan.agency, exc.reason)
+                continue
             draft = EnquiryDraft(
                 target=plan.target,
                 agency_id=plan.agency,
@@ -223,6 +230,13 @@ class CmeDesk:
                 respond_by=plan.respond_by,
             )
             self.register.record_enquiry(line.case_ref, draft, SYSTEM, session=session)
+
+    def _not_sent(self, session: Session, case_ref: str, agency: str, reason: str) -> None:
+        log.warning("desk.enquiry_not_sent", case_ref=case_ref, reason=reason)
+        self.register.add_event(
+            case_ref, EventKind.NOTE, SYSTEM, why="A locate enquiry could not be sent.",
+            detail={ctx.RECIPIENT: agency, "not_sent": reason}, session=session,
+        )  # fmt: skip
 
     def _escalate(self, session: Session, case: CaseContext, line: CaseLine) -> None:
         """Children's social care the same day for a child with a CP plan, in care or at risk

@@ -105,7 +105,7 @@ def _refusal(
 
 def test_shipped_documents_load(book: AgreementBook) -> None:
     refs = [(a.id, a.version) for a in book.agreements()]
-    assert refs == [("cme-area-330", 1), ("cme-cross-border-330-331", 1)]
+    assert refs == [("cme-area-330", 1), ("cme-area-331", 1), ("cme-cross-border-330-331", 1)]
     assert all(a.in_force(NOW) for a in book.agreements())
     listed = {t for a in book.agreements() for f in a.flows for t in f.message_types}
     assert listed == set(default_registry().types()) - {receipt.TYPE}

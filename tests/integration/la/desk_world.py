@@ -44,19 +44,24 @@ class DeskWorld:
     """LA 330's desk with its partners registered in the directory."""
 
     def __init__(
-        self, data_dir: Path, database_url: str, clock: Clock, areas: AreaLookup | None = None
+        self,
+        data_dir: Path,
+        database_url: str,
+        clock: Clock,
+        areas: AreaLookup | None = None,
+        settings: DeskSettings | None = None,
     ) -> None:
-        settings = Settings(
+        hub_settings = Settings(
             data_dir=data_dir,
             database_url=database_url,
             rabbitmq_url="amqp://guest:guest@127.0.0.1:1/",  # type: ignore[arg-type]
         )
         self.clock = clock
-        self.container = Container(settings, clock=clock)
+        self.container = Container(hub_settings, clock=clock)
         for agency in AGENCIES:
             home = agency.split(":")[1][:3] if agency.startswith(("la:", "school:")) else "330"
             self.container.directory_store.add_agency(agency, f"Synthetic {agency}", home)
-        self.app: DeskApp = build_desk(self.container, DeskSettings(), areas)
+        self.app: DeskApp = build_desk(self.container, settings or DeskSettings(), areas)
         self.desk: CmeDesk = self.app.desk
 
     def deliver(

@@ -12,6 +12,7 @@ from adapters.la.errors import DeskError, InvalidSaoStep
 from adapters.la.model import CaseState, EnquiryState, EnquiryTarget, SaoStep
 from adapters.la.records import CaseFilter, EventKind
 from adapters.la.rules import ClosureEvidence
+from adapters.la.settings import DeskSettings
 from schemas.case import ClosureOutcome
 from schemas.child import SchoolRef
 from schemas.domain import DeletionGround, RiskFlag
@@ -301,6 +302,22 @@ def test_school_attendance_order_steps_keep_their_order_and_deadlines(world: Des
         )
     (step,) = world.desk.register.show_case(ref).sao_steps
     assert step.deadline == date(2026, 11, 16)  # 15 days beginning with the day of service
+
+
+def test_a_respondent_out_of_reach_is_noted_and_the_others_are_asked(
+    tmp_path: Path, db_url: str, clock: Clock
+) -> None:
+    """The police are configured but not registered in the directory: the case still opens,
+    the core agencies are asked, and the timeline says which enquiry could not go."""
+    world = DeskWorld(tmp_path, db_url, clock, settings=DeskSettings(police_agency="police:20"))
+    flags = (RiskFlag.TEMPORARY_ACCOMMODATION,)
+    world.deliver(
+        SCHOOL, "school.deletion_return", deletion_return(DeletionGround.G, risk_flags=flags)
+    )
+    assert {s.recipient for s in world.sent(cme.LOCATE_ENQUIRY)} == CORE
+    notes = [e.detail for e in world.desk.register.show_case(only_case(world)).timeline
+             if e.kind is EventKind.NOTE]  # fmt: skip
+    assert notes == [{"recipient": "police:20", "not_sent": "wrong_recipient"}]
 
 
 def test_the_police_are_asked_only_when_configured(world: DeskWorld) -> None:
