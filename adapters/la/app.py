@@ -61,7 +61,9 @@ async def run_desk(app: DeskApp, stop: asyncio.Event, sweep_every_s: float = 360
     await app.client.start()
     try:
         while not stop.is_set():
-            report = await asyncio.to_thread(app.desk.sweep)
+            # On the event loop, not in a thread: the inbox handler runs there too, so a sweep
+            # never interleaves with the filing of an answer (it would overwrite it).
+            report = app.desk.sweep()
             log.info(
                 "desk.swept",
                 chased=len(report.chased),

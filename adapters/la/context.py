@@ -63,6 +63,8 @@ class CaseContext:
     """Enquiry id -> (chased on, the deadline it first had)."""
     told_school: bool = False
     """`cme.enquiries_complete` already sent."""
+    unsent: tuple[str, ...] = ()
+    """Agencies a planned enquiry (or escalation) could not be sent to."""
 
     @classmethod
     def of(cls, detail: CaseDetail) -> "CaseContext":
@@ -83,6 +85,7 @@ class CaseContext:
             escalated=frozenset(fold.escalated),
             chases=fold.chases,
             told_school=fold.told_school,
+            unsent=tuple(fold.unsent),
         )
 
     @property
@@ -107,7 +110,11 @@ class CaseContext:
 
     def enquiry_records(self) -> list[EnquiryRecord]:
         """The sent enquiries as the rules see them (chases and escalations folded in)."""
-        return [self._record(e) for e in self.detail.enquiries if e.sent_at and e.respond_by]
+        return [record for _, record in self.sent_enquiries()]
+
+    def sent_enquiries(self) -> list[tuple[EnquiryView, EnquiryRecord]]:
+        """Each sent enquiry with its record for the rules."""
+        return [(e, self._record(e)) for e in self.detail.enquiries if e.sent_at and e.respond_by]
 
     def _record(self, enquiry: EnquiryView) -> EnquiryRecord:
         assert enquiry.sent_at is not None
@@ -163,6 +170,7 @@ class _Fold:
     escalated: set[str] = field(default_factory=set)
     chases: dict[str, tuple[date, date]] = field(default_factory=dict)
     told_school: bool = False
+    unsent: list[str] = field(default_factory=list)
 
     def add(self, entry: TimelineEntry) -> None:
         d = entry.detail
@@ -188,6 +196,8 @@ class _Fold:
             self.chases[str(d[ENQUIRY])] = (entry.at.date(), first)
         elif entry.kind is EventKind.ESCALATED:
             self.escalated.add(str(d.get(SCOPE)))
+        elif entry.kind is EventKind.NOTE and d.get("not_sent"):
+            self.unsent.append(str(d.get(RECIPIENT)))
 
     def _notified(self, entry: TimelineEntry) -> None:
         d = entry.detail

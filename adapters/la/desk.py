@@ -10,6 +10,7 @@ Nothing personal is logged: only message types, codes and case refs.
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Engine
@@ -21,7 +22,14 @@ from adapters.la.context import CaseContext
 from adapters.la.errors import DeskError, InvalidInput
 from adapters.la.model import CaseState, EnquiryState, SaoStep
 from adapters.la.outbound import CaseLine, DeskSender, InboundAnswer
-from adapters.la.records import CaseOpening, EnquiryChange, EnquiryDraft, EventKind, IntakeResult
+from adapters.la.records import (
+    CaseOpening,
+    EnquiryChange,
+    EnquiryDraft,
+    EnquiryView,
+    EventKind,
+    IntakeResult,
+)
 from adapters.la.register import CaseRegister
 from adapters.la.reporting import Term, TermReport, termly_report
 from adapters.la.rules import (
@@ -57,6 +65,7 @@ from schemas.messages.cme import (
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
+ENGLAND = ZoneInfo("Europe/London")
 
 
 class AreaLookup(Protocol):
@@ -92,8 +101,8 @@ class CmeDesk:
         self._areas = services.areas
 
     def today(self) -> date:
-        """The desk's working day (its clock's UTC date)."""
-        return self._clock().date()
+        """The desk's working day: the date in England (deadlines are England's days)."""
+        return self._clock().astimezone(ENGLAND).date()
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -246,7 +255,17 @@ class CmeDesk:
         if not flags:
             return
         social_care = self._policy.agencies.social_care
-        sealed = self._send.escalation(session, line, social_care, flags)
+        try:
+            sealed = self._send.escalation(session, line, social_care, flags)
+        except (AgreementRefusal, EnvelopeError) as exc:
+            # The case is filed all the same; a person must reach social care today.
+            self._not_sent(session, line.case_ref, social_care, exc.reason)
+            self.register.add_event(
+                line.case_ref, EventKind.ESCALATED, SYSTEM,
+                why="The same-day safeguarding escalation could not be sent: phone social care.",
+                detail={ctx.SCOPE: "escalation_not_sent"}, session=session,
+            )  # fmt: skip
+            return
         for flag in flags:
             self.register.add_event(
                 line.case_ref,
@@ -263,15 +282,14 @@ class CmeDesk:
         flags = same_day_flags(line.risk_flags)
         if flags:
             line = CaseLine("", line.child, line.reason, line.risk_flags, line.correlation_id)
+            # Not caught: with no case to note it on, a failure must retry (and stay visible).
             self._send.escalation(session, line, self._policy.agencies.social_care, flags)
 
     def _locate_response(
         self, session: Session, opened: Opened, response: LocateResponseV1
     ) -> None:
-        enquiry = self.register.enquiry_for_message(
-            str(response.enquiry_message_id), session=session
-        )
-        if enquiry is None or enquiry.agency_id != opened.claims.iss:
+        enquiry = self._enquiry_answered(session, opened.claims.iss, response)
+        if enquiry is None:
             log.warning("desk.response_unmatched", message_type=opened.claims.cme_type)
             return
         change = EnquiryChange(
@@ -282,6 +300,25 @@ class CmeDesk:
         )
         self.register.update_enquiry(enquiry.enquiry_id, change, opened.claims.iss, session=session)
         self._propose_cross_border(session, enquiry.case_ref, response)
+
+    def _enquiry_answered(
+        self, session: Session, respondent: str, response: LocateResponseV1
+    ) -> EnquiryView | None:
+        """The enquiry a response answers: the one sent as the message it cites or, for an
+        answer to a chase or to the first copy of a chased enquiry, the respondent's latest
+        unanswered enquiry on that case."""
+        cited = self.register.enquiry_for_message(str(response.enquiry_message_id), session=session)
+        if cited is not None:
+            return cited if cited.agency_id == respondent else None
+        try:
+            case = self.register.show_case(response.case_ref, session=session)
+        except DeskError:
+            return None
+        waiting = [
+            e for e in case.enquiries
+            if e.agency_id == respondent and e.state is not EnquiryState.ANSWERED
+        ]  # fmt: skip
+        return waiting[-1] if waiting else None
 
     def _propose_cross_border(
         self, session: Session, case_ref: str, response: LocateResponseV1
@@ -308,7 +345,11 @@ class CmeDesk:
     def _confirmation(
         self, session: Session, opened: Opened, answer: CrossBorderConfirmationV1
     ) -> None:
-        case = CaseContext.of(self.register.show_case(answer.case_ref, session=session))
+        try:
+            case = CaseContext.of(self.register.show_case(answer.case_ref, session=session))
+        except DeskError:
+            log.warning("desk.confirmation_unmatched", case_ref=answer.case_ref)
+            return
         sent = case.notification
         if sent is None or sent[0] != opened.claims.iss:
             log.warning("desk.confirmation_unmatched", case_ref=answer.case_ref)
@@ -376,8 +417,8 @@ class CmeDesk:
             try:
                 self._send.case_status(session, notifier, case.detail.summary.case_ref, status,
                                        outcome)  # fmt: skip
-            except AgreementRefusal as refusal:  # no agreement covers telling this party
-                log.info("desk.status_not_sent", reason=refusal.reason)
+            except (AgreementRefusal, EnvelopeError) as exc:  # no agreement, or unreachable
+                log.info("desk.status_not_sent", reason=exc.reason)
 
     def notify_cross_border(
         self,

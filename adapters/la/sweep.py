@@ -31,6 +31,8 @@ from adapters.la.rules import (
     overdue_enquiries,
 )
 from adapters.la.rules.enquiries import QUESTIONS
+from broker.agreements import AgreementRefusal
+from broker.errors import EnvelopeError
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
@@ -67,14 +69,22 @@ class Sweeper:
     def sweep(self, today: date) -> SweepReport:
         """Sweep every unclosed case as of `today`."""
         report = SweepReport()
-        for summary in self._register.list_cases(CaseFilter(limit=10_000)):
+        for case_ref in self._unclosed():
             try:
                 with Session(self._engine) as session:
-                    self._case(session, summary.case_ref, today, report)
+                    self._case(session, case_ref, today, report)
                     session.commit()
             except Exception as exc:  # one case's problem must not stop the others' chases
-                log.error("desk.sweep_failed", case_ref=summary.case_ref, error=type(exc).__name__)
+                log.error("desk.sweep_failed", case_ref=case_ref, error=type(exc).__name__)
         return report
+
+    def _unclosed(self, page: int = 1000) -> list[str]:
+        refs: list[str] = []
+        while True:
+            batch = self._register.list_cases(CaseFilter(limit=page, offset=len(refs)))
+            refs += [c.case_ref for c in batch]
+            if len(batch) < page:
+                return refs
 
     def _case(self, session: Session, case_ref: str, today: date, report: SweepReport) -> None:
         case = CaseContext.of(self._register.show_case(case_ref, session=session))
@@ -88,19 +98,35 @@ class Sweeper:
     def _overdue(
         self, session: Session, case: CaseContext, today: date, report: SweepReport
     ) -> None:
+        """Each enquiry on its own: a chase that cannot be sent is noted for the lead and
+        the others still go."""
         calendar, policy = self._desk.calendar, self._desk.policy
-        by_target = {e.target: e for e in case.detail.enquiries if e.sent_at and e.respond_by}
-        records = case.enquiry_records()
-        for due in overdue_enquiries(records, today, calendar):
-            enquiry = by_target[due.target]
-            if due.action is OverdueAction.CHASE:
-                final = chase_deadline(today, case.detail.summary.risk_flags, policy, calendar)
+        for enquiry, record in case.sent_enquiries():
+            for due in overdue_enquiries([record], today, calendar):
+                if due.action is OverdueAction.CHASE:
+                    final = chase_deadline(today, case.detail.summary.risk_flags, policy, calendar)
+                    self._chase_or_note(session, case, enquiry, final, report)
+                else:
+                    why = f"No answer from {enquiry.agency_id} after a chase."
+                    self._to_lead(session, enquiry.case_ref, f"enquiry:{enquiry.enquiry_id}", why)
+                    report.to_lead.append(case.detail.summary.case_ref)
+
+    def _chase_or_note(
+        self,
+        session: Session,
+        case: CaseContext,
+        enquiry: EnquiryView,
+        final: date,
+        report: SweepReport,
+    ) -> None:
+        try:
+            with session.begin_nested():
                 self._chase(session, case, enquiry, final)
-                report.chased.append(case.detail.summary.case_ref)
-            else:
-                why = f"No answer from {enquiry.agency_id} after a chase."
-                self._to_lead(session, enquiry.case_ref, f"enquiry:{enquiry.enquiry_id}", why)
-                report.to_lead.append(case.detail.summary.case_ref)
+            report.chased.append(case.detail.summary.case_ref)
+        except (AgreementRefusal, EnvelopeError) as exc:
+            why = f"The chase to {enquiry.agency_id} could not be sent ({exc.reason})."
+            self._to_lead(session, enquiry.case_ref, f"enquiry:{enquiry.enquiry_id}", why)
+            report.to_lead.append(case.detail.summary.case_ref)
 
     def _chase(
         self, session: Session, case: CaseContext, enquiry: EnquiryView, final: date
@@ -128,9 +154,9 @@ class Sweeper:
             },
             session=session,
         )
-        change = EnquiryChange(
-            state=EnquiryState.OVERDUE, message_id=str(sealed.claims.jti), respond_by=final
-        )
+        # The enquiry keeps the message id it was first sent as; an answer to the chase is
+        # filed by case and respondent (`CmeDesk._enquiry_answered`).
+        change = EnquiryChange(state=EnquiryState.OVERDUE, respond_by=final)
         self._register.update_enquiry(enquiry.enquiry_id, change, SYSTEM, session=session)
 
     def _to_lead(self, session: Session, case_ref: str, scope: str, why: str) -> None:
@@ -146,6 +172,12 @@ class Sweeper:
         facts = case.facts()
         school = case.school
         if not facts.needs_joint_enquiries or case.told_school or school is None:
+            return
+        if case.unsent:  # a planned enquiry never went: not "reasonable enquiries" yet
+            if "unsent" not in case.escalated:
+                why = "Joint enquiries cannot complete: a planned enquiry could not be sent."
+                self._to_lead(session, case.detail.summary.case_ref, "unsent", why)
+                report.to_lead.append(case.detail.summary.case_ref)
             return
         result = enquiries_complete_result(
             joint_enquiries_state(facts, case.enquiry_records(), today)

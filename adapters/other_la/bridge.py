@@ -61,6 +61,7 @@ class Bridge:
         # knows the bridge published (a publisher it trusts to carry its peer's agencies).
         self._user_id = ClientSettings(target.amqp_url).user_id
         self.carried = 0
+        self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Carry messages until `stop` is set; then finish what is in flight."""
@@ -76,6 +77,7 @@ class Bridge:
             consumers = [await self._consume(channel, a, batches) for a in self._agencies]
             log.info("bridge.started", agencies=len(self._agencies))
             await stop.wait()
+            self._stopping.set()  # cuts retries short: those messages go back to their queue
             for queue, tag in consumers:
                 with contextlib.suppress(TimeoutError, *CHANNEL_GONE):
                     async with asyncio.timeout(self._settings.publish_timeout_s):
@@ -95,22 +97,37 @@ class Bridge:
 
     async def _work(self, batches: Batches, publisher: Publisher) -> None:
         while batch := await batches.take():
-            results = await asyncio.gather(
-                *(self._carry(m, publisher) for m in batch), return_exceptions=True
-            )
-            for message, result in zip(batch, results, strict=True):
-                with contextlib.suppress(*CHANNEL_GONE):
-                    if result is None:
-                        await message.ack()
-                        self.carried += 1
-                    else:  # the peer did not confirm: give it back, try again later
-                        log.warning("bridge.not_carried", error=type(result).__name__)
-                        await message.nack(requeue=True)
+            await asyncio.gather(*(self._deliver(m, publisher) for m in batch))
 
-    async def _carry(self, message: AbstractIncomingMessage, publisher: Publisher) -> None:
+    async def _deliver(self, message: AbstractIncomingMessage, publisher: Publisher) -> None:
+        """Carry one message, holding it (unacked) and retrying with back-off while the peer
+        hub is unreachable: requeueing would spend its delivery limit and dead-letter it
+        during an outage. Stopping gives it back to its queue."""
         sender = _sender_of(message)
-        if sender is None:
-            raise PublishFailed("the delivery does not say who sent it")
+        if sender is None:  # only the router stamps deliveries: nothing to carry it as
+            log.error("bridge.unstamped_delivery")
+            with contextlib.suppress(*CHANNEL_GONE):
+                await message.reject(requeue=False)
+            return
+        backoff = 0.5
+        while True:
+            try:
+                await self._carry(message, sender, publisher)
+                break
+            except PublishFailed as exc:
+                log.warning("bridge.not_carried", error=type(exc).__name__)
+                if await _stopped_within(self._stopping, backoff):
+                    with contextlib.suppress(*CHANNEL_GONE):
+                        await message.nack(requeue=True)
+                    return
+                backoff = min(backoff * 2, 30.0)
+        with contextlib.suppress(*CHANNEL_GONE):
+            await message.ack()
+            self.carried += 1
+
+    async def _carry(
+        self, message: AbstractIncomingMessage, sender: str, publisher: Publisher
+    ) -> None:
         await publisher.publish(
             self._target.topology.ingress,
             self._target.topology.ingress_key(sender),
@@ -118,6 +135,13 @@ class Bridge:
             message_id=message.message_id,
             user_id=self._user_id,
         )
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    return stop.is_set()
 
 
 def _sender_of(message: AbstractIncomingMessage) -> str | None:

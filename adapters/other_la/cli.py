@@ -30,9 +30,19 @@ def adopt(
 ) -> None:
     """Verify the peer's export against its pinned hub key and mirror its agencies here."""
     app = container()
+    pins = frozenset(trust)
+    # The copy adopted last: an export not newer than it (a replay of one signed before a
+    # revocation, say) is refused.
+    held_copy = app.settings.data_dir / f"peer-{peer_la}.jws"
     with refusals():
-        imported = import_directory(file.read_text(), frozenset(trust), now=app.clock())
+        held = (
+            import_directory(held_copy.read_text(), pins, now=None) if held_copy.exists() else None
+        )
+        imported = import_directory(
+            file.read_text(), pins, now=app.clock(), newer_than=held.serial if held else None
+        )
         adopted = adopt_peer_directory(app.directory_store, imported, peer_la, _own_la())
+    held_copy.write_text(file.read_text())
     console.print(
         f"mirrored {len(adopted.mirrored)} agencies of LA {peer_la} "
         f"({len(adopted.changed)} changed); ignored {len(adopted.ignored)} not homed there"

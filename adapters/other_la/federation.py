@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import structlog
 
+from broker.agreements.parties import area_of
 from broker.directory.export import ImportedDirectory
+from broker.directory.model import Agency
 from broker.directory.store import SqlDirectoryStore
 
 log = structlog.get_logger(__name__)
@@ -35,14 +37,26 @@ def adopt_peer_directory(
     if peer_la == own_la:
         raise ValueError("a hub does not adopt its own LA's agencies from an export")
     snapshot = imported.snapshot
-    mirrored, changed, ignored = [], [], []
+    held = {a.id: a for a in store.snapshot().agencies()}
+    peers, ignored = [], []
     for agency in snapshot.agencies():
-        if agency.home_la != peer_la:
+        if not _peer_owns(agency, peer_la, held.get(agency.id)):
             ignored.append(agency.id)
             continue
         keys = [k for k in snapshot.public_keys() if k.agency_id == agency.id]
-        if store.mirror(agency, keys):
-            changed.append(agency.id)
-        mirrored.append(agency.id)
-    log.info("federation.adopted", peer_la=peer_la, mirrored=len(mirrored), changed=len(changed))
-    return Adopted(tuple(mirrored), tuple(changed), tuple(ignored))
+        peers.append((agency, keys))
+    changed = store.mirror(peers)
+    log.info("federation.adopted", peer_la=peer_la, mirrored=len(peers), changed=len(changed))
+    return Adopted(tuple(a.id for a, _ in peers), tuple(changed), tuple(ignored))
+
+
+def _peer_owns(agency: Agency, peer_la: str, held: Agency | None) -> bool:
+    """Whether the peer hub is the system of record for `agency`: homed in the peer's LA,
+    in the peer's area when its id names one (a school, housing, social care, an LA: never
+    one of ours under a peer's claim), and not an agency this hub registered itself."""
+    if agency.home_la != peer_la:
+        return False
+    area = area_of(agency.id)
+    if area is not None and area != peer_la:
+        return False
+    return held is None or held.home_la == peer_la

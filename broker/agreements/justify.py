@@ -73,7 +73,8 @@ def _candidates(
 ) -> list[tuple[Agreement, Flow]]:
     return [
         (agreement, flow)
-        for agreement in book.agreements()
+        # The newest version first: a narrower v2 must take effect once it is in force.
+        for agreement in sorted(book.agreements(), key=lambda a: -a.version)
         if agreement.in_force(at)
         for flow in agreement.flows
         if intent.message_type in flow.message_types

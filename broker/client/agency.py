@@ -462,7 +462,9 @@ class AgencyClient:
 
     def stage_due_receipts(self, limit: int = 4096) -> int:
         """Stage batched receipts for accepted messages still awaiting one (one transaction).
-        Returns how many messages they answer."""
+        A receipt that cannot be sealed (its addressee suspended, revoked or without a key)
+        is given up with a log line, so it never holds up the receipts owed to others.
+        Returns how many messages were answered."""
         with Session(self._engine) as session:
             query = (
                 select(InboxRow)
@@ -472,14 +474,22 @@ class AgencyClient:
             rows = session.exec(query).all()
             if not rows:
                 return 0
-            accepted = [_accepted(row) for row in rows]
             role, now = self._settings.decided_by_role, self._clock()
-            self.stage_many(session, batch_receipt_drafts(accepted, decided_by_role=role, now=now))
+            sealer, answered = self._sealer(), 0
+            drafts = batch_receipt_drafts(
+                [_accepted(r) for r in rows], decided_by_role=role, now=now
+            )
+            for draft in drafts:
+                try:
+                    self.stage_many(session, [draft], sealer)
+                    answered += len(draft.causation_ids)
+                except EnvelopeError as exc:
+                    log.warning("inbox.receipt_not_sealed", reason=exc.reason)
             for row in rows:
                 row.receipt_due = False
                 session.add(row)
             session.commit()
-            return len(rows)
+            return answered
 
     def _receipt(self, claims: OuterClaims, outcome: ReceiptOutcome, reason: str | None) -> Draft:
         return receipt_draft(

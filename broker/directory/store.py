@@ -181,23 +181,30 @@ class SqlDirectoryStore:
             _bump_revision(session)
             session.commit()
 
-    def mirror(self, agency: Agency, keys: Sequence[PublicKey]) -> bool:
-        """Hold a peer hub's agency exactly as its hub's verified export describes it (status,
-        keys, validity windows), so this hub can route to it and verify what it sends. Only
-        for agencies another hub is the system of record for: the caller checks that.
-        Returns whether anything changed (the revision moves only then)."""
-        if any(k.agency_id != agency.id for k in keys):
-            raise errors.DirectoryError("a mirrored key belongs to another agency")
-        if any(k.jwk.thumbprint() != k.kid for k in keys):
-            raise errors.DirectoryError("a mirrored key id is not its key's thumbprint")
+    def mirror(self, peers: Sequence[tuple[Agency, Sequence[PublicKey]]]) -> list[str]:
+        """Hold a peer hub's agencies as its hub's verified export describes them (status,
+        keys, validity windows), in one transaction, so this hub can route to them and verify
+        what they send. Only for agencies another hub is the system of record for: the
+        caller checks that. A revocation (of an agency or a key) is final and a key's
+        validity is only ever narrowed, whatever an older export says. Returns the agencies
+        that changed (the revision moves only then)."""
+        for agency, keys in peers:
+            if any(k.agency_id != agency.id for k in keys):
+                raise errors.DirectoryError("a mirrored key belongs to another agency")
+            if any(k.jwk.thumbprint() != k.kid for k in keys):
+                raise errors.DirectoryError("a mirrored key id is not its key's thumbprint")
+        now, changed = self._clock(), []
         with Session(self._engine) as session:
-            changed = _mirror_agency(session, agency, self._clock())
-            for key in keys:
-                changed = _mirror_key(session, key, self._clock()) or changed
+            for agency, keys in peers:
+                moved = _mirror_agency(session, agency, now)
+                for key in keys:
+                    moved = _mirror_key(session, key, now) or moved
+                if moved:
+                    changed.append(agency.id)
             if changed:
                 _bump_revision(session)
                 session.commit()
-            return changed
+        return changed
 
     def revision(self) -> int:
         """The directory's change counter (cheap: one row)."""
@@ -258,11 +265,16 @@ def _mirror_agency(session: Session, agency: Agency, now: datetime) -> bool:
     if row is None:
         row = AgencyRow(id=agency.id, kind=agency.kind, name=agency.name, home_la=agency.home_la,
                         status=agency.status.value, created_at=now)  # fmt: skip
-    elif (row.name, row.home_la, row.status) == (agency.name, agency.home_la, agency.status.value):
-        return False
-    elif row.home_la != agency.home_la:
+        session.add(row)
+        session.flush()
+        return True
+    if row.home_la != agency.home_la:
         raise errors.DirectoryError("a mirrored agency cannot move to another home LA")
-    row.name, row.status = agency.name, agency.status.value
+    # A revocation is final: an older export cannot bring a revoked agency back.
+    status = row.status if row.status == AgencyStatus.REVOKED.value else agency.status.value
+    if (row.name, row.status) == (agency.name, status):
+        return False
+    row.name, row.status = agency.name, status
     session.add(row)
     session.flush()
     return True
@@ -270,24 +282,24 @@ def _mirror_agency(session: Session, agency: Agency, now: datetime) -> bool:
 
 def _mirror_key(session: Session, key: PublicKey, now: datetime) -> bool:
     row = session.get(KeyRow, key.kid)
-    fields = (key.status.value, key.not_before, key.not_after)
-    if row is not None:
-        held = (
-            row.status,
-            as_utc(row.not_before),
-            as_utc(row.not_after) if row.not_after else None,
-        )
-        if held == fields:
-            return False
-        if row.agency_id != key.agency_id:
-            raise errors.DirectoryError("a mirrored key id belongs to another agency")
-        if row.status == KeyStatus.REVOKED.value:
-            return False  # a revocation is final, whatever an older export says
-    else:
-        row = KeyRow(kid=key.kid, agency_id=key.agency_id, use=key.use.value,
-                     public_jwk=json.dumps(key.jwk.as_dict(private=False)), created_at=now,
-                     not_before=key.not_before, status=key.status.value)  # fmt: skip
-    row.status, row.not_before, row.not_after = fields
+    if row is None:
+        session.add(
+            KeyRow(kid=key.kid, agency_id=key.agency_id, use=key.use.value,
+                   public_jwk=json.dumps(key.jwk.as_dict(private=False)), created_at=now,
+                   not_before=key.not_before, not_after=key.not_after, status=key.status.value)
+        )  # fmt: skip
+        return True
+    if row.agency_id != key.agency_id:
+        raise errors.DirectoryError("a mirrored key id belongs to another agency")
+    if row.status == KeyStatus.REVOKED.value:
+        return False  # a revocation is final, whatever an older export says
+    held_end = as_utc(row.not_after) if row.not_after else None
+    # Validity is only ever narrowed: an older export cannot extend a retired key's life.
+    ends = [e for e in (held_end, key.not_after) if e is not None]
+    end = min(ends) if ends else None
+    if (row.status, held_end) == (key.status.value, end):
+        return False
+    row.status, row.not_after = key.status.value, end
     session.add(row)
     return True
 

@@ -205,9 +205,23 @@ def _permit_receipt(claims: OuterClaims, history: Mapping[str, list[LedgerEntry]
     """A receipt needs no agreement of its own: it answers messages this hub routed from the
     receipt's recipient to its sender (every one of them, for a batched receipt)."""
     ids = answered(claims)
-    if ids and all(_routed_to_receipter(claims, i, history.get(i, [])) for i in ids):
-        return Route(claims, RECEIPT_RULE)
-    return Refuse("receipt_unrelated", RECEIPT_RULE, claims)
+    if not ids or not all(_routed_to_receipter(claims, i, history.get(i, [])) for i in ids):
+        return Refuse("receipt_unrelated", RECEIPT_RULE, claims)
+    # One receipt per message from its recipient: more would be a channel outside any
+    # agreement (a receipt's own redelivery is recognised earlier, by its id).
+    if any(_receipted_by(claims, i, history.get(i, [])) for i in ids):
+        return Refuse("receipt_repeated", RECEIPT_RULE, claims)
+    return Route(claims, RECEIPT_RULE)
+
+
+def _receipted_by(claims: OuterClaims, message_id: str, history: list[LedgerEntry]) -> bool:
+    return any(
+        entry.event == LedgerEvent.RECEIPTED
+        and entry.related_message_id == message_id
+        and entry.sender == claims.iss
+        and entry.message_id != str(claims.jti)
+        for entry in history
+    )
 
 
 def _routed_to_receipter(claims: OuterClaims, message_id: str, history: list[LedgerEntry]) -> bool:

@@ -193,6 +193,7 @@ class RouterService:
             routing_word(claims.iss),
             sealed.to_json().encode(),
             message_id=str(sealed.claims.jti),
+            headers={SENDER_HEADER: sealed.claims.iss},
         )
 
     async def _retry(self, message: AbstractIncomingMessage) -> None:

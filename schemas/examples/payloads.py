@@ -244,13 +244,13 @@ def _escalation(s: Synth, version: int) -> Data:
 
 def _receipt(s: Synth, version: int) -> Data:
     if version == 1:
-        return _receipt_entry(s)
+        return _receipt_entry(s, may_refuse=True)
     return {"receipts": [_receipt_entry(s) for _ in range(s.rng.randint(1, 3))]}
 
 
-def _receipt_entry(s: Synth) -> Data:
+def _receipt_entry(s: Synth, may_refuse: bool = False) -> Data:
     digest = hashlib.sha256(s.rng.randbytes(32)).digest()
-    rejected = s.rng.random() < 0.2
+    rejected = may_refuse and s.rng.random() < 0.2
     received = datetime.combine(s.today, time(9, s.rng.randrange(60)), tzinfo=UTC)
     return {
         "message_id": random_uuid(s.rng),

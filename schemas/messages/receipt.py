@@ -60,6 +60,9 @@ class ReceiptV2(WireModel):
     def _distinct(self) -> "ReceiptV2":
         if len({r.message_id for r in self.receipts}) != len(self.receipts):
             raise ValueError("each message is receipted once per receipt")
+        # Refusals answer one message each (v1): a batch only ever accepts.
+        if any(r.outcome is not ReceiptOutcome.ACCEPTED for r in self.receipts):
+            raise ValueError("a batched receipt only accepts (a refusal is a v1 receipt)")
         return self
 
     @property

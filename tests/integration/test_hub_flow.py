@@ -41,8 +41,12 @@ PARTY = {
     "early_years (LA 330)": "early_years:330-nursery",
     "school (LA 330)": "school:3304000",
     "school (LA 331)": "school:3314000",
+    "social_care:331": "social_care:331",
+    "housing (LA 331)": "housing:331-ta",
+    "early_years (LA 331)": "early_years:331-nursery",
 }
-OTHER_SCHOOL = {"school:3304000": "school:3304001"}  # school-to-school flows need two schools
+# School-to-school flows need two schools.
+OTHER_SCHOOL = {"school:3304000": "school:3304001", "school:3314000": "school:3314001"}
 
 
 def flow_cases(hub: Hub) -> list[tuple[str, str, str, str]]:

@@ -160,6 +160,21 @@ async def test_batched_receipt_covering_one_unrelated_message_is_refused_whole(h
     await eventually(lambda: refusals_in_ledger(hub, jti) == [("receipt_unrelated", LA)] * 2)
 
 
+async def test_a_second_receipt_for_the_same_message_is_refused(hub: Hub) -> None:
+    """One receipt per message from its recipient: a second one would be a channel outside
+    any agreement."""
+    routed = hub.send_example(SCHOOL, LA, "school.deletion_return")
+    jti = str(routed.claims.jti)
+    await eventually(lambda: receipt_of_count(hub, jti) == 1)
+    now = utc_now()
+    (draft,) = batch_receipt_drafts([Accepted.of(routed.claims, now)], decided_by_role="x", now=now)
+    again = hub.container.sealer(LA).seal(draft)
+    await publish_raw(hub, LA, again.to_json().encode())
+    await eventually(
+        lambda: refusals_in_ledger(hub, str(again.claims.jti)) == [("receipt_repeated", LA)]
+    )
+
+
 async def test_garbage_is_refused_recorded_and_kept(hub: Hub) -> None:
     for body in (b"not json", b'{"cme": 1}', b"\xff" * 100, uuid4().bytes):
         await publish_raw(hub, SCHOOL, body)

@@ -256,6 +256,11 @@ INVALID: list[tuple[str, Callable[[Data], None], str]] = [
         "missing_since is before",
     ),
     ("receipt", _set(receipts__0__outcome="rejected", receipts__0__reason_code=None), "needs a"),
+    (
+        "receipt",
+        _set(receipts__0__outcome="rejected", receipts__0__reason_code="x_y"),
+        "only accepts",
+    ),
     ("receipt", _set(receipts__0__outcome="accepted", receipts__0__reason_code="x_y"), "needs a"),
     ("receipt", _set(receipts__0__received_at="2025-01-01T09:00:00"), "timezone"),
     ("receipt", _set(receipts=[]), "at least 1"),

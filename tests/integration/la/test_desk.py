@@ -13,6 +13,7 @@ from adapters.la.model import CaseState, EnquiryState, EnquiryTarget, SaoStep
 from adapters.la.records import CaseFilter, EventKind
 from adapters.la.rules import ClosureEvidence
 from adapters.la.settings import DeskSettings
+from broker.directory.model import AgencyStatus
 from schemas.case import ClosureOutcome
 from schemas.child import SchoolRef
 from schemas.domain import DeletionGround, RiskFlag
@@ -325,3 +326,51 @@ def test_the_police_are_asked_only_when_configured(world: DeskWorld) -> None:
     assert {s.payload.case_ref for s in world.sent(cme.LOCATE_ENQUIRY)}
     targets = {e.target for e in world.desk.register.show_case(only_case(world)).enquiries}
     assert EnquiryTarget.POLICE not in targets
+
+
+def test_an_answer_to_the_first_copy_after_a_chase_is_still_filed(
+    world: DeskWorld, clock: Clock
+) -> None:
+    world.deliver(SCHOOL, "school.non_arrival", non_arrival())
+    first = next(s for s in world.sent(cme.LOCATE_ENQUIRY) if s.recipient == HEALTH)
+    clock.now += timedelta(days=8)
+    assert len(world.desk.sweep().chased) == 3
+    world.deliver(HEALTH, cme.LOCATE_RESPONSE, answer_to(first, "not_found"))
+    filed = {e.agency_id: e for e in world.desk.register.show_case(only_case(world)).enquiries}
+    assert filed[HEALTH].state is EnquiryState.ANSWERED
+    chase = [s for s in world.sent(cme.LOCATE_ENQUIRY) if s.recipient == HOUSING][-1]
+    world.deliver(HOUSING, cme.LOCATE_RESPONSE, answer_to(chase, "not_found"))
+    filed = {e.agency_id: e for e in world.desk.register.show_case(only_case(world)).enquiries}
+    assert filed[HOUSING].state is EnquiryState.ANSWERED
+
+
+def test_joint_enquiries_with_an_unsent_enquiry_are_not_complete(
+    tmp_path: Path, db_url: str, clock: Clock
+) -> None:
+    """9(1)(i) with police configured but unreachable: everyone else says not found, yet the
+    school is not told it may delete; the lead is told instead."""
+    world = DeskWorld(tmp_path, db_url, clock, settings=DeskSettings(police_agency="police:20"))
+    flags = (RiskFlag.TEMPORARY_ACCOMMODATION,)
+    world.deliver(
+        SCHOOL, "school.deletion_return", deletion_return(DeletionGround.I, risk_flags=flags)
+    )
+    for asked in world.sent(cme.LOCATE_ENQUIRY):
+        world.deliver(asked.recipient, cme.LOCATE_RESPONSE, answer_to(asked, "not_found"))
+    report = world.desk.sweep()
+    assert report.schools_told == []
+    assert report.to_lead == [only_case(world)]
+    assert world.desk.sweep().to_lead == []
+
+
+def test_an_escalation_that_cannot_be_sent_still_files_the_case(
+    world: DeskWorld,
+) -> None:
+    world.container.directory_store.set_status(SOCIAL_CARE, AgencyStatus.SUSPENDED)
+    flags = (RiskFlag.CHILD_PROTECTION_PLAN,)
+    world.deliver(
+        SCHOOL, "school.deletion_return", deletion_return(DeletionGround.G, risk_flags=flags)
+    )
+    case = world.desk.register.show_case(only_case(world))
+    escalated = [e.detail for e in case.timeline if e.kind is EventKind.ESCALATED]
+    assert escalated == [{"scope": "escalation_not_sent"}]
+    assert {s.recipient for s in world.sent(cme.LOCATE_ENQUIRY)} == {HEALTH, HOUSING}

@@ -69,9 +69,31 @@ def test_revocations_and_suspensions_follow_and_a_revocation_is_final(
     assert held[sig.kid].status is KeyStatus.REVOKED
     assert a.snapshot().agency("la:331").status is AgencyStatus.SUSPENDED
     # An older export (here re-read without the freshness check) cannot revive the key.
+    b.directory_store.set_status("la:331", AgencyStatus.REVOKED)
+    adopt(a, b)
+    assert a.snapshot().agency("la:331").status is AgencyStatus.REVOKED
     stale = import_directory(old_text, frozenset({kid}), now=None)
     adopt_peer_directory(a.directory_store, stale, "331", "330")
     assert {k.kid: k for k in a.snapshot().public_keys()}[sig.kid].status is KeyStatus.REVOKED
+    assert a.snapshot().agency("la:331").status is AgencyStatus.REVOKED
+
+
+def test_a_peer_cannot_claim_an_agency_of_our_area_or_one_we_registered(
+    hubs: tuple[Container, Container],
+) -> None:
+    a, b = hubs
+    a.directory_store.add_agency("health:M85001", "Our GP", "330")
+    b.directory_store.add_agency("school:3304998", "Claims to be ours", "331")
+    b.directory_store.add_agency("health:M85001", "Claims our GP", "331")
+    b.directory_store.add_agency("health:M86001", "Their GP", "331")
+    text, kid = export(b)
+    imported = import_directory(text, frozenset({kid}), now=a.clock())
+    adopted = adopt_peer_directory(a.directory_store, imported, "331", "330")
+    assert {"school:3304998", "health:M85001"} <= set(adopted.ignored)
+    assert "health:M86001" in adopted.mirrored
+    held = {x.id: x for x in a.snapshot().agencies()}
+    assert "school:3304998" not in held
+    assert held["health:M85001"].home_la == "330"
 
 
 def test_a_hub_does_not_adopt_its_own_la(hubs: tuple[Container, Container]) -> None:
