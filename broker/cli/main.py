@@ -28,7 +28,7 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(router_app, name="router")
 app.add_typer(topology_app, name="topology")
-app.command("demo")(demo)
+app.command("hub-demo")(demo)
 app.command("track")(track)
 
 

@@ -97,14 +97,14 @@ def test_demo_shows_the_three_refusals(
     cli: Cli, tmp_path: Path, rabbitmq_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CME_RABBITMQ_URL", rabbitmq_url)
-    output = cli("demo", "--data-dir", str(tmp_path / "demo"))
+    output = cli("hub-demo", "--data-dir", str(tmp_path / "demo"))
     for reason in ("digest_mismatch", "wrong_recipient", "replayed"):
         assert f"refused: {reason}" in output
     assert "track: deletion return" in output
     assert "cme-area-330@1/deletion-return" in output  # routed under the agreement's rule
     assert "ledger verify (hash chain and signed checkpoint)" in output
     assert "every check behaved as expected" in output
-    again = cli("demo", "--data-dir", str(tmp_path / "demo"), ok=False)
+    again = cli("hub-demo", "--data-dir", str(tmp_path / "demo"), ok=False)
     assert "fresh data directory" in again
 
 

@@ -1,0 +1,82 @@
+"""Health's answer rules: only a single unique match counts, a restricted record is never
+located, and the answer discloses the minimum the enquiry's questions allow.
+
+Pure functions (no I/O): the source searches, these decide.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Final
+
+from adapters.health.model import PatientQuery, PatientRecord
+from broker.responder import Answered, LocateAnswer, LocateResult, Referred, asks_for_address
+from broker.responder.model import NO_MATCH, NOTHING_TO_DISCLOSE, SEVERAL_MATCHES
+from schemas.messages.cme import LocateEnquiryV1, LocateOutcome, LocateSubject
+
+UNIQUE_MATCH: Final = "unique_match"
+RESTRICTED_RECORD: Final = "restricted_record"
+NO_CONFIDENT_MATCH: Final = "no_confident_match"
+RESTRICTED_NOTE: Final = (
+    "The child's NHS record is restricted: where the child lives and the GP practice are "
+    "withheld. Please contact children's social care, who can make enquiries with the NHS."
+)
+
+
+def queries_for(subject: LocateSubject) -> list[PatientQuery]:
+    """The searches to try, in order: the current surname, then each former surname. The first
+    forename only: PDS matches on it, and a second forename is often missing from records."""
+    given = subject.forenames.split()[0]
+    return [
+        PatientQuery(family, given, subject.date_of_birth, subject.nhs_number)
+        for family in (subject.surname, *subject.former_surnames)
+    ]
+
+
+def conflicts(patient: PatientRecord, subject: LocateSubject) -> bool:
+    """The source returned someone the enquiry rules out (another date of birth or NHS
+    number): a fuzzy search must not become a match."""
+    if patient.birth_date is not None and patient.birth_date != subject.date_of_birth:
+        return True
+    return bool(
+        subject.nhs_number and patient.nhs_number and patient.nhs_number != subject.nhs_number
+    )
+
+
+def possible_matches(
+    patients: Sequence[PatientRecord], subject: LocateSubject
+) -> list[PatientRecord]:
+    """The returned patients the enquiry does not rule out, each once."""
+    unique = {p.key: p for p in patients if not conflicts(p, subject)}
+    return list(unique.values())
+
+
+def decide(enquiry: LocateEnquiryV1, matches: Sequence[PatientRecord], today: date) -> LocateResult:
+    """The answer on a single unique match, or a referral to a person."""
+    if not matches:
+        return Referred(NO_MATCH)
+    if len(matches) > 1:
+        return Referred(SEVERAL_MATCHES)
+    (patient,) = matches
+    if patient.birth_date != enquiry.child.date_of_birth:
+        return Referred(NO_CONFIDENT_MATCH)  # the source could not confirm the date of birth
+    evidence = patient.last_updated or today
+    if patient.restricted:
+        withheld = LocateAnswer(
+            outcome=LocateOutcome.KNOWN_WITHHELD,
+            evidence_date=evidence,
+            refer_to_social_care=True,
+            note=RESTRICTED_NOTE,
+        )
+        # Answered at once (the LA must not wait), and put before a person as well: the
+        # health team's safeguarding lead may need to liaise with social care.
+        return Answered(withheld, RESTRICTED_RECORD, alert=RESTRICTED_RECORD)
+    address = patient.address if asks_for_address(enquiry) else None
+    if patient.gp_practice is None and address is None:
+        return Referred(NOTHING_TO_DISCLOSE)
+    found = LocateAnswer(
+        outcome=LocateOutcome.FOUND,
+        evidence_date=evidence,
+        current_address=address,
+        registered_gp=patient.gp_practice,
+    )
+    return Answered(found, UNIQUE_MATCH)
