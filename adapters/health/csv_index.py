@@ -15,6 +15,7 @@ from typing import Final
 from pydantic import TypeAdapter, ValidationError
 
 from adapters.health.model import PatientQuery, PatientRecord, PatientSearch
+from broker.responder import Deadline
 from broker.responder.records import CsvRow, SubjectKey, first_forename, normal_name, read_table
 from schemas.identifiers import NhsNumber, OdsCode
 
@@ -47,9 +48,11 @@ class CsvPatientIndex:
         """Read and validate the table (raises `SourceDataInvalid`)."""
         return cls([_patient(row) for row in read_table(path, COLUMNS)])
 
-    def search(self, query: PatientQuery, today: date) -> PatientSearch:
+    def search(
+        self, query: PatientQuery, today: date, deadline: Deadline | None = None
+    ) -> PatientSearch:
         """The rows matching the query (the table holds current details only, so `today` is
-        not needed)."""
+        not needed; it is in memory, so neither is `deadline`)."""
         key = SubjectKey(
             surnames=frozenset({normal_name(query.family)}),
             forename=first_forename(query.given),

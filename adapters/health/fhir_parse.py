@@ -24,6 +24,7 @@ CONFIDENTIALITY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v3-Confid
 RESTRICTED_CODES: Final = frozenset({"R", "V"})
 RESTRICTED_DISPLAYS: Final = frozenset({"restricted", "very restricted"})
 _ODS_RE = re.compile(r"^[A-Z0-9]{3,10}$")
+_ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4's `id` datatype
 _MAX_LINES: Final = 4
 
 
@@ -66,10 +67,15 @@ def parse_search(document: object, today: date) -> PatientSearch:
 
 
 def parse_patient(resource: Mapping[str, Any], today: date) -> PatientRecord:
-    """A Patient resource reduced to what an answer may use."""
+    """A Patient resource reduced to what an answer may use. A Patient without a valid id
+    breaks FHIR's promise: the id is how one patient returned twice is told apart from two
+    patients, so without it the search cannot be read as a unique match."""
     meta = _object(resource.get("meta", {}), "meta")
+    patient_id = resource.get("id")
+    if not isinstance(patient_id, str) or not _ID_RE.fullmatch(patient_id):
+        raise invalid("a Patient without a valid id")
     return PatientRecord(
-        key=str(resource.get("id") or ""),
+        key=patient_id,
         birth_date=_day(resource.get("birthDate")),
         nhs_number=_nhs_number(resource.get("identifier", [])),
         restricted=_restricted(meta.get("security", [])),

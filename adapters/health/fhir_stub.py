@@ -23,7 +23,7 @@ FHIR_JSON: Final = "application/fhir+json"
 
 
 def synthetic_patient(
-    patient_id: str,
+    patient_id: str | None,
     *,
     family: str,
     given: str,
@@ -35,11 +35,12 @@ def synthetic_patient(
     last_updated: str = "2026-10-01T09:30:00+00:00",
 ) -> Resource:
     """A Patient resource shaped like PDS's (made-up values only: ZZ99 postcodes, test NHS
-    numbers). `address`: a FHIR Address (`line`, `city`, `postalCode`, `use`, `period`)."""
+    numbers). `address`: a FHIR Address (`line`, `city`, `postalCode`, `use`, `period`).
+    `patient_id=None` leaves the id out (a broken server, for tests)."""
     code, display = ("R", "restricted") if restricted else ("U", "unrestricted")
     resource: Resource = {
         "resourceType": "Patient",
-        "id": patient_id,
+        **({"id": patient_id} if patient_id is not None else {}),
         "meta": {
             "versionId": "2",
             "lastUpdated": last_updated,
@@ -89,8 +90,11 @@ class FhirStub:
         self.pds_too_many = pds_too_many
         self.failing = False
         """When True, every request gets HTTP 503 (the endpoint is down)."""
+        self.delay_s = 0.0
+        """Seconds every answer waits before it is sent (a slow endpoint; cut short by stop)."""
         self.searches: list[dict[str, list[str]]] = []
         """The query parameters of every search received, in order."""
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -113,6 +117,7 @@ class FhirStub:
         if self._stopped:
             return
         self._stopped = True
+        self._stopping.set()  # releases answers still waiting out `delay_s`
         if self._thread.is_alive():
             self._server.shutdown()
         self._server.server_close()
@@ -134,7 +139,7 @@ class FhirStub:
             return 200, _outcome("multiple-matches", "TOO_MANY_MATCHES")
         entries = [
             {
-                "fullUrl": f"{self.base_url}/Patient/{p['id']}",
+                **({"fullUrl": f"{self.base_url}/Patient/{p['id']}"} if "id" in p else {}),
                 "resource": p,
                 "search": {"mode": "match", "score": 1},
             }
@@ -153,12 +158,17 @@ class FhirStub:
                     status, body = 404, _outcome("not-found", "INVALID_RESOURCE")
                 else:
                     status, body = stub.search(parse_qs(url.query))
+                if stub.delay_s:
+                    stub._stopping.wait(stub.delay_s)
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", FHIR_JSON)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", FHIR_JSON)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up waiting (a timeout test)
 
             def log_message(self, *_args: object) -> None:
                 """Silent: a request line holds the searched child's name."""

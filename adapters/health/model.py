@@ -22,8 +22,10 @@ class PatientRecord:
     """One patient the source returned. `address` is the current home (or temporary) address
     and `gp_practice` the current registered GP practice's ODS code, where known."""
 
-    key: str
-    """The source's own id for the patient (to recognise one patient found twice)."""
+    key: str | None
+    """The source's own id for the patient (to recognise one patient found twice). None (or
+    empty) when the source gave none: such a record is never de-duplicated and never answered
+    automatically, since it cannot be told apart from another patient."""
     birth_date: date | None
     nhs_number: str | None
     restricted: bool

@@ -4,6 +4,11 @@ Choose the source with one of `CME_HEALTH_FHIR_BASE_URL` (a FHIR R4 Patient sear
 https in production) or `CME_HEALTH_PATIENTS_CSV` (a local table); with neither, every enquiry
 waits on the work list for a person. The work list's key is `CME_RESPONDER_WORK_KEY`
 (`broker.responder.ResponderSettings`).
+
+The lookup runs inside the inbox handler, so its time is bounded: each FHIR request by
+`CME_HEALTH_FHIR_TIMEOUT_S`, one enquiry's searches in all by `CME_HEALTH_LOOKUP_BUDGET_S`, and
+after a failure the endpoint is left alone for `CME_HEALTH_FHIR_COOLDOWN_S` (enquiries go to the
+work list as `source_unavailable` meanwhile).
 """
 
 from pathlib import Path
@@ -16,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from adapters.health.csv_index import CsvPatientIndex
 from adapters.health.fhir import FhirConfig, FhirPatientIndex
 from adapters.health.ports import PatientIndex
+from adapters.health.source import DEFAULT_BUDGET_S
 from broker.settings import Environment
 
 
@@ -32,6 +38,12 @@ class HealthSettings(BaseSettings):
     )
     fhir_base_url: str | None = Field(default=None, description="FHIR R4 base URL")
     fhir_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    fhir_cooldown_s: float = Field(
+        default=60.0, ge=0, le=3600, description="after a failure, no search for this long"
+    )
+    lookup_budget_s: float = Field(
+        default=DEFAULT_BUDGET_S, gt=0, le=120, description="one enquiry's searches in all"
+    )
     fhir_bearer_token: SecretStr | None = None
     patients_csv: Path | None = Field(default=None, description="a local patients table")
 

@@ -1,15 +1,25 @@
-"""Housing's answer rules: a unique, confident match (one person, records that agree) gives the
-current address, or the moved-out date and the forwarding address where known; anything else
-goes to a person. Pure functions (no I/O)."""
+"""Housing's answer rules: a unique, confident match (one person, records that agree) in a
+current tenancy or temporary accommodation is `found` there; one who moved out without a
+forwarding address is `not_found` with the moved-out date; anything else goes to a person,
+including a forwarding address (what the household said at move-out, not where the child lives
+now). Pure functions (no I/O)."""
 
 from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
 from adapters.housing.model import TenancyRecord, Tenure
-from broker.responder import Answered, LocateAnswer, LocateResult, Referred, asks_for_address
+from broker.responder import (
+    Answered,
+    Finding,
+    LocateAnswer,
+    LocateResult,
+    Referred,
+    asks_for_address,
+)
 from broker.responder.model import (
     CONFLICTING_RECORDS,
+    LOCATION_UNCERTAIN,
     NO_MATCH,
     QUESTION_NOT_ANSWERABLE,
     SEVERAL_MATCHES,
@@ -55,25 +65,28 @@ def decide(enquiry: LocateEnquiryV1, records: Sequence[TenancyRecord], today: da
             note=note,
         )
         return Answered(found, CURRENT_TENANCY)
-    return Answered(_moved_out(max(records, key=_moved_out_day)), MOVED_OUT)
+    return _moved_out(max(records, key=_moved_out_day))
 
 
-def _moved_out(record: TenancyRecord) -> LocateAnswer:
-    """The last known move: the forwarding address if the household left one."""
+def _moved_out(record: TenancyRecord) -> LocateResult:
+    """The last known move. A forwarding address is what the household said at move-out,
+    possibly years ago and never confirmed since: not where the child lives now, so a person
+    judges it (the LA reads any `found` as the child located). Without one: not found."""
     left = _moved_out_day(record)
     if record.forwarding_address is not None:
-        return LocateAnswer(
-            outcome=LocateOutcome.FOUND,
+        finding = Finding(
             evidence_date=left,
-            current_address=record.forwarding_address,
-            note=f"Moved out on {left.isoformat()}: this is the forwarding address left with "
-            "housing.",
+            note=f"Moved out on {left.isoformat()}. This is the forwarding address left with "
+            "housing then; housing has not confirmed it since.",
+            address=record.forwarding_address,
         )
-    return LocateAnswer(
+        return Referred(LOCATION_UNCERTAIN, finding)
+    not_found = LocateAnswer(
         outcome=LocateOutcome.NOT_FOUND,
         evidence_date=left,
         note=f"Moved out on {left.isoformat()}; no forwarding address is known.",
     )
+    return Answered(not_found, MOVED_OUT)
 
 
 def _moved_out_day(record: TenancyRecord) -> date:

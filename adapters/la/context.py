@@ -22,6 +22,7 @@ SENDER, MESSAGE_TYPE, GROUND = "sender", "message_type", "deletion_ground"
 DESTINATION_LA, PREVIOUS_LA, REPLY_DUE = "destination_la", "previous_la", "reply_due"
 PEER_CASE, NOTIFICATION = "peer_case_ref", "notification_id"
 RECIPIENT, RESPOND_BY, ACCEPTS, OUTCOME = "recipient", "respond_by", "accepts", "outcome"
+CHASED_ON = "chased_on"
 ENQUIRY, ACTION, FIRST_RESPOND_BY, SCOPE, FLAGS = (
     "enquiry_id",
     "action",
@@ -193,7 +194,9 @@ class _Fold:
             self.told_school = True
         elif entry.kind is EventKind.ENQUIRY_OVERDUE and d.get(ACTION) == "chase":
             first = date.fromisoformat(str(d[FIRST_RESPOND_BY]))
-            self.chases[str(d[ENQUIRY])] = (entry.at.date(), first)
+            # The sweep's own day (a sweep may run as of another day than the clock's).
+            chased = date.fromisoformat(str(d[CHASED_ON])) if CHASED_ON in d else entry.at.date()
+            self.chases[str(d[ENQUIRY])] = (chased, first)
         elif entry.kind is EventKind.ESCALATED:
             self.escalated.add(str(d.get(SCOPE)))
         elif entry.kind is EventKind.NOTE and d.get("not_sent"):

@@ -6,7 +6,8 @@ Two mechanisms, with two separate keys:
   is the value's *binding* (table, column and the row's own opaque id), so a ciphertext copied
   into another row or column fails to open. Tokens are text, ``v1.<key id>.<base64url(nonce ||
   ciphertext || tag)>``: the key id lets the field key rotate (new values use the current key,
-  old ones still open with a retired key the desk keeps until they are re-encrypted).
+  old ones still open with a retired key the desk keeps until they are re-encrypted). The
+  cipher itself is the broker's shared `broker.fieldcipher`.
 * **Blind indexes**: HMAC-SHA256 under the index key over a normalised identifier, so the
   register can find "every case with this UPN" by equality without storing the UPN. Each
   digest is domain-separated by its kind, so a UPN and an NHS number never collide.
@@ -19,53 +20,27 @@ Random 96-bit nonces are safe for far more than 2^32 values per key (NIST SP 800
 for random nonces); a desk writes a few million values a year at most.
 """
 
-import base64
-import binascii
 import hmac
-import re
-import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from adapters.la.store_errors import Undecryptable, UnknownKeyId
+from broker import fieldcipher
+from broker.fieldcipher import KEY_BYTES as KEY_BYTES
+from broker.fieldcipher import KEY_ID_PATTERN as KEY_ID_PATTERN
+from broker.fieldcipher import KeyedCipher, b64url, join_aad
+from broker.fieldcipher import decode_key as decode_key
+from broker.fieldcipher import new_key as new_key
 from schemas.child import ChildIdentity
 
-KEY_BYTES: Final = 32
-NONCE_BYTES: Final = 12
-FORMAT_VERSION: Final = "v1"
-KEY_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{1,16}$"
-_KEY_ID_RE = re.compile(KEY_ID_PATTERN)
-_AAD_PREFIX: Final = b"cme-desk/field/v1"
+_FIELD_DOMAIN: Final = "cme-desk/field/v1"
 _INDEX_PREFIX: Final = "cme-desk/index/v1"
 M = TypeVar("M", bound=BaseModel)
-
-
-def decode_key(text: str, *, what: str = "key") -> bytes:
-    """A 32-byte key from base64url text (padding optional). The error names `what`, never
-    the value."""
-    try:
-        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError(f"{what} must be base64url text") from None
-    if len(raw) != KEY_BYTES:
-        raise ValueError(f"{what} must decode to exactly {KEY_BYTES} bytes")
-    return raw
-
-
-def new_key() -> str:
-    """A fresh random key as base64url text (for operators: `CME_DESK_FIELD_KEY=...`)."""
-    return _b64(secrets.token_bytes(KEY_BYTES))
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -81,10 +56,7 @@ class Binding:
 
     def aad(self) -> bytes:
         """The associated data: unambiguous, since no part may contain the separator."""
-        parts = (self.table, self.column, self.row)
-        if any("\x1f" in part or not part for part in parts):
-            raise ValueError("binding parts must be non-empty and free of the separator")
-        return b"\x1f".join((_AAD_PREFIX, *(part.encode() for part in parts)))
+        return join_aad(self.table, self.column, self.row)
 
     def describe(self) -> str:
         """Table and column only (the row id stays out of messages)."""
@@ -92,59 +64,40 @@ class Binding:
 
 
 class FieldCipher:
-    """AES-256-GCM for single values, with key ids for rotation."""
+    """AES-256-GCM for single values, with key ids for rotation (`broker.fieldcipher`)."""
 
     def __init__(self, current_key_id: str, keys: Mapping[str, bytes]) -> None:
-        if current_key_id not in keys:
-            raise ValueError("the current field key id has no key")
-        for key_id, key in keys.items():
-            if not _KEY_ID_RE.match(key_id):
-                raise ValueError("a field key id must be 1-16 of A-Z a-z 0-9 _ -")
-            if len(key) != KEY_BYTES:
-                raise ValueError(f"a field key must be {KEY_BYTES} bytes")
-        self._current = current_key_id
-        self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self._cipher = KeyedCipher(current_key_id, keys, domain=_FIELD_DOMAIN, label="field key")
 
     @property
     def current_key_id(self) -> str:
         """The key id new values are sealed under."""
-        return self._current
+        return self._cipher.current_key_id
 
     def seal(self, plaintext: str, binding: Binding) -> str:
         """Encrypt under the current key; the token opens only with the same binding."""
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aead[self._current].encrypt(nonce, plaintext.encode(), binding.aad())
-        return f"{FORMAT_VERSION}.{self._current}.{_b64(nonce + sealed)}"
+        return self._cipher.seal(plaintext, binding.aad())
 
     def open(self, token: str, binding: Binding) -> str:
         """Decrypt a token sealed for `binding`, under whichever known key it names."""
-        version, key_id, body = _split(token, binding)
-        if version != FORMAT_VERSION:
-            raise Undecryptable(detail=f"{binding.describe()}: unknown token version")
-        aead = self._aead.get(key_id)
-        if aead is None:
+        try:
+            return self._cipher.open(token, binding.aad())
+        except fieldcipher.MalformedToken:
+            raise Undecryptable(
+                detail=f"{binding.describe()}: not a protected-field token of a known version"
+            ) from None
+        except fieldcipher.UnknownKeyId:
             raise UnknownKeyId(
                 detail=f"{binding.describe()}: sealed under a key id this desk lacks"
-            )
-        try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], binding.aad())
-        except (InvalidTag, binascii.Error, ValueError):
+            ) from None
+        except fieldcipher.NotAuthentic:
             raise Undecryptable(
                 detail=f"{binding.describe()}: did not authenticate (wrong key, altered, or moved)"
             ) from None
-        return plain.decode()
 
     def key_id_of(self, token: str) -> str:
         """The key id a token names (for re-encryption sweeps after a rotation)."""
-        return token.split(".", 2)[1] if token.count(".") >= 2 else ""
-
-
-def _split(token: str, binding: Binding) -> tuple[str, str, str]:
-    parts = token.split(".", 2)
-    if len(parts) != 3:
-        raise Undecryptable(detail=f"{binding.describe()}: not a protected-field token")
-    return parts[0], parts[1], parts[2]
+        return self._cipher.key_id_of(token)
 
 
 class IndexKind(StrEnum):
@@ -197,7 +150,7 @@ class BlindIndex:
     def digest(self, kind: IndexKind, normalised: str) -> str:
         """The digest of an already normalised value of `kind`."""
         message = f"{_INDEX_PREFIX}|{kind.value}|{normalised}".encode()
-        return _b64(hmac.digest(self._key, message, "sha256"))
+        return b64url(hmac.digest(self._key, message, "sha256"))
 
     def identifier(self, kind: IndexKind, value: str) -> str:
         """The digest of a UPN, NHS number or consistent identifier as written anywhere."""

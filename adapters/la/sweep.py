@@ -105,7 +105,7 @@ class Sweeper:
             for due in overdue_enquiries([record], today, calendar):
                 if due.action is OverdueAction.CHASE:
                     final = chase_deadline(today, case.detail.summary.risk_flags, policy, calendar)
-                    self._chase_or_note(session, case, enquiry, final, report)
+                    self._chase_or_note(session, case, enquiry, (final, today), report)
                 else:
                     why = f"No answer from {enquiry.agency_id} after a chase."
                     self._to_lead(session, enquiry.case_ref, f"enquiry:{enquiry.enquiry_id}", why)
@@ -116,12 +116,13 @@ class Sweeper:
         session: Session,
         case: CaseContext,
         enquiry: EnquiryView,
-        final: date,
+        dates: tuple[date, date],
         report: SweepReport,
     ) -> None:
+        """`dates`: the chase's final deadline and the sweep's day."""
         try:
             with session.begin_nested():
-                self._chase(session, case, enquiry, final)
+                self._chase(session, case, enquiry, *dates)
             report.chased.append(case.detail.summary.case_ref)
         except (AgreementRefusal, EnvelopeError) as exc:
             why = f"The chase to {enquiry.agency_id} could not be sent ({exc.reason})."
@@ -129,7 +130,7 @@ class Sweeper:
             report.to_lead.append(case.detail.summary.case_ref)
 
     def _chase(
-        self, session: Session, case: CaseContext, enquiry: EnquiryView, final: date
+        self, session: Session, case: CaseContext, enquiry: EnquiryView, final: date, today: date
     ) -> None:
         """Send the enquiry again with a final deadline; the answer to either copy files."""
         summary = case.detail.summary
@@ -151,6 +152,7 @@ class Sweeper:
                 ctx.ENQUIRY: enquiry.enquiry_id,
                 ctx.ACTION: "chase",
                 ctx.FIRST_RESPOND_BY: enquiry.respond_by.isoformat(),
+                ctx.CHASED_ON: today.isoformat(),
             },
             session=session,
         )

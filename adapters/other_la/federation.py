@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import structlog
 
 from broker.agreements.parties import area_of
-from broker.directory.export import ImportedDirectory
+from broker.app import Container
+from broker.directory.export import ImportedDirectory, export_directory, import_directory
 from broker.directory.model import Agency
 from broker.directory.store import SqlDirectoryStore
 
@@ -60,3 +61,15 @@ def _peer_owns(agency: Agency, peer_la: str, held: Agency | None) -> bool:
     if area is not None and area != peer_la:
         return False
     return held is None or held.home_la == peer_la
+
+
+def adopt_from_peer(home: Container, peer: Container, peer_la: str, own_la: str) -> Adopted:
+    """Both ends on one machine (the demo, tests): `peer` exports its signed directory and
+    `home` adopts it, pinned to the peer hub's key, as `cme-broker peer adopt` would."""
+    key = peer.hub_signing_key()
+    text = export_directory(
+        peer.snapshot(), peer.settings.hub_id, key, peer.clock(),
+        serial=peer.directory_store.revision(),
+    )  # fmt: skip
+    imported = import_directory(text, frozenset({str(key.kid)}), now=home.clock())
+    return adopt_peer_directory(home.directory_store, imported, peer_la, own_la)

@@ -22,8 +22,10 @@ from broker.responder.errors import (
     WorkItemUndecryptable,
     WrongKind,
 )
+from broker.responder.guard import CircuitBreaker, Deadline
 from broker.responder.model import (
     Closure,
+    Finding,
     InboundRef,
     NewWorkItem,
     WorkItemDetail,
@@ -48,7 +50,10 @@ __all__ = [
     "AlreadyClosed",
     "AnswerInvalid",
     "Answered",
+    "CircuitBreaker",
     "Closure",
+    "Deadline",
+    "Finding",
     "InboundHandler",
     "InboundRef",
     "ItemBinding",

@@ -17,7 +17,7 @@ from broker.cli.context import console, container, refusals
 from broker.responder.answer import LocateAnswer
 from broker.responder.app import build_responder, open_work_list
 from broker.responder.errors import AnswerInvalid
-from broker.responder.model import WorkItemDetail, WorkItemSummary
+from broker.responder.model import Finding, WorkItemDetail, WorkItemSummary
 from broker.responder.settings import ResponderSettings
 from schemas.child import Address
 from schemas.identifiers import Postcode
@@ -123,6 +123,20 @@ def print_detail(detail: WorkItemDetail) -> None:
         console.print(f"from: {payload.from_agency}; same day: {payload.same_day_required}")
         console.print("risk flags: " + ", ".join(f.value for f in payload.risk_flags))
         console.print(f"why: {payload.reason}")
+    if detail.finding is not None:
+        print_finding(detail.finding)
+
+
+def print_finding(finding: Finding) -> None:
+    """What the records hold that was not sent: the person judges whether it locates the
+    child (answer `found` only for where the child lives now)."""
+    console.print("[bold]the records hold (NOT sent to the LA; judge before answering):[/bold]")
+    console.print(finding.note)
+    if finding.address is not None:
+        console.print("address on the record: " + _one_line(finding.address))
+    if finding.registered_gp is not None:
+        console.print(f"registered GP practice: {finding.registered_gp}")
+    console.print(f"as of: {finding.evidence_date}")
 
 
 def _one_line(address: Address) -> str:
@@ -132,7 +146,13 @@ def _one_line(address: Address) -> str:
 @enquiries_app.command("answer")
 def answer(
     item_id: ItemId,
-    outcome: Annotated[LocateOutcome, typer.Option(help="found, not_found or known_withheld")],
+    outcome: Annotated[
+        LocateOutcome,
+        typer.Option(
+            help="found (only for where the child lives now: the LA reads it as located), "
+            "not_found or known_withheld"
+        ),
+    ],
     as_agency: As,
     gp: Annotated[str | None, typer.Option(help="Registered GP practice (ODS code)")] = None,
     address: Annotated[

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from broker.envelope import Opened
 from schemas.base import WireModel
+from schemas.child import Address
 
 
 class WorkKind(StrEnum):
@@ -49,6 +50,12 @@ NOTHING_TO_DISCLOSE: Final = "nothing_to_disclose"
 QUESTION_NOT_ANSWERABLE: Final = "question_not_answerable"
 NO_SOURCE: Final = "no_source"
 SOURCE_FAILED: Final = "source_failed"
+SOURCE_UNAVAILABLE: Final = "source_unavailable"
+"""The source failed moments ago: the circuit breaker did not call it again (`guard.py`)."""
+LOCATION_UNCERTAIN: Final = "location_uncertain"
+"""One child matched, but the records do not say where the child lives now (a forwarding
+address left at a move-out, a GP registration without an address): a person judges it,
+with what the records hold (`Finding`) in front of them."""
 AUTO_ANSWER_REFUSED: Final = "auto_answer_refused"
 ESCALATION_RECEIVED: Final = "escalation_received"
 
@@ -83,6 +90,21 @@ class InboundRef:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What the records hold about the one matched child when it does not settle where the
+    child is now. Never sent on its own: the LA reads any `found` as "the child is located"
+    (it stops a school's deletion), so a person judges this and answers. Personal data: kept
+    encrypted with the enquiry, and only while the item is pending."""
+
+    evidence_date: date
+    """When the records last confirmed it (e.g. the day the household moved out)."""
+    note: str
+    """Fixed wording: what this is and why it was not sent as found."""
+    address: Address | None = None
+    registered_gp: str | None = None
+
+
+@dataclass(frozen=True)
 class NewWorkItem:
     """An item to put on the list. `payload` (the enquiry or escalation) is stored encrypted,
     and only while the item is pending: pass None for an item closed on arrival."""
@@ -94,6 +116,8 @@ class NewWorkItem:
     case_ref: str | None = None
     same_day: bool = False
     payload: WireModel | None = None
+    finding: Finding | None = None
+    """What the source found but would not send (kept encrypted with `payload`)."""
 
 
 @dataclass(frozen=True)
@@ -133,3 +157,5 @@ class WorkItemDetail:
     summary: WorkItemSummary
     inbound: InboundRef
     payload: WireModel
+    finding: Finding | None = None
+    """What the records hold that the source would not send on its own, for the person."""

@@ -86,6 +86,7 @@ class Responder:
                 case_ref=enquiry.case_ref,
                 same_day=False,
                 payload=enquiry,
+                finding=result.finding,
             )
             item_id = self.work.add(session, item)
             log.info("responder.listed", agency=self.agency_id, item=item_id, why=result.reason)

@@ -2,7 +2,10 @@
 
 A source answers only on a unique, confident match; anything else (no match, several, records
 that disagree, a source that is down) sends the enquiry to the work list for a person. Never a
-guess: a wrong "found" would send the LA to the wrong child's home.
+guess: a wrong "found" would send the LA to the wrong child's home. And `found` only with a
+current location: the LA reads any `found` as the child located (it stops a school's deletion),
+so a match whose records do not say where the child lives now (`LOCATION_UNCERTAIN`) goes to a
+person too, with what the records hold (`Finding`).
 """
 
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from datetime import date
 from typing import Protocol
 
 from broker.responder.answer import LocateAnswer
+from broker.responder.model import Finding
 from schemas.messages.cme import LocateEnquiryV1, LocateQuestion
 
 ADDRESS_QUESTIONS = frozenset({LocateQuestion.CURRENT_ADDRESS, LocateQuestion.WHEREABOUTS})
@@ -28,9 +32,11 @@ class Answered:
 
 @dataclass(frozen=True)
 class Referred:
-    """No confident answer: the enquiry waits on the work list. `reason` is a reason code."""
+    """No confident answer: the enquiry waits on the work list. `reason` is a reason code;
+    `finding` what the records hold that the person should see (e.g. a forwarding address)."""
 
     reason: str
+    finding: Finding | None = None
 
 
 LocateResult = Answered | Referred
@@ -40,7 +46,8 @@ class LocateSource(Protocol):
     """A responding agency's records, searched for the child an enquiry names."""
 
     def locate(self, enquiry: LocateEnquiryV1, today: date) -> LocateResult:
-        """Answer from the records, or refer to a person. May raise `SourceUnavailable`."""
+        """Answer from the records, or refer to a person. May raise `SourceUnavailable` (its
+        message holds no personal data: no name, date of birth or search URL)."""
         ...
 
 

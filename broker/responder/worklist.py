@@ -9,9 +9,10 @@ import json
 import secrets
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
@@ -26,6 +27,7 @@ from broker.responder.errors import (
 )
 from broker.responder.model import (
     Closure,
+    Finding,
     InboundRef,
     NewWorkItem,
     WorkItemDetail,
@@ -34,10 +36,15 @@ from broker.responder.model import (
     WorkState,
 )
 from broker.responder.tables import WorkItemRow
+from schemas.base import WireModel
 from schemas.errors import SchemaError
 from schemas.registry import default_registry
 
 MAX_REASON: Final = 40
+SEALED_FORMAT: Final = 2
+"""The sealed plaintext: `{"sealed_format": 2, "message": {...}, "finding": {...} | null}`.
+Format 1 (items stored before findings existed) is the message alone."""
+_FINDING: TypeAdapter[Finding] = TypeAdapter(Finding)
 
 
 def _new_id() -> str:
@@ -77,7 +84,7 @@ class WorkList:
         now = self._clock()
         payload = None
         if closed is None and item.payload is not None:
-            plaintext = item.payload.model_dump_json().encode()
+            plaintext = _plaintext(item.payload, item.finding)
             payload = self._cipher.seal(plaintext, ItemBinding(ref.agency_id, item_id))
         row = WorkItemRow(
             id=item_id,
@@ -185,14 +192,32 @@ class WorkList:
             raise WorkItemUndecryptable("the item holds no message", reason="work_item_empty")
         plaintext = self._cipher.open(row.payload, ItemBinding(row.agency_id, row.id))
         try:
-            payload = default_registry().validate(
-                row.message_type, row.schema_version, json.loads(plaintext)
-            )
-        except (SchemaError, ValueError):
+            message, finding = _unpack(json.loads(plaintext))
+            payload = default_registry().validate(row.message_type, row.schema_version, message)
+            found = _FINDING.validate_python(finding) if finding is not None else None
+        except (SchemaError, ValidationError, ValueError):
             raise WorkItemUndecryptable(
                 "the stored message no longer validates", reason="work_item_unreadable"
             ) from None
-        return WorkItemDetail(_summary(row, self.today()), _inbound(row), payload)
+        return WorkItemDetail(_summary(row, self.today()), _inbound(row), payload, found)
+
+
+def _plaintext(message: WireModel, finding: Finding | None) -> bytes:
+    """What is sealed: the message and what the source found (format 2)."""
+    return json.dumps(
+        {
+            "sealed_format": SEALED_FORMAT,
+            "message": message.model_dump(mode="json"),
+            "finding": _FINDING.dump_python(finding, mode="json") if finding else None,
+        }
+    ).encode()
+
+
+def _unpack(document: Any) -> tuple[Any, Any]:
+    """The message and the finding of a sealed plaintext, of either format."""
+    if isinstance(document, dict) and document.get("sealed_format") == SEALED_FORMAT:
+        return document.get("message"), document.get("finding")
+    return document, None  # format 1: the message alone
 
 
 def _apply(row: WorkItemRow, closure: Closure, now: datetime) -> None:

@@ -17,8 +17,14 @@ from tests.services import with_database
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+    yield from fresh_database(request, request.param, tmp_path / "test.db")
+
+
+def fresh_database(request: pytest.FixtureRequest, kind: str, sqlite_file: Path) -> Iterator[str]:
+    """A fresh database of `kind` ("sqlite": `sqlite_file`; "postgres": a throwaway database
+    on the test server, dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
         return
     server = request.getfixturevalue("postgres_server_url")
     name = f"cme_it_{uuid.uuid4().hex[:8]}"

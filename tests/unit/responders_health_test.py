@@ -10,19 +10,28 @@ from adapters.health.fhir_parse import parse_patient, parse_search
 from adapters.health.fhir_stub import synthetic_patient
 from adapters.health.model import PatientQuery, PatientRecord, PatientSearch
 from adapters.health.rules import (
+    NO_ADDRESS_GP_NOTE,
+    NO_ADDRESS_NOTE,
     NO_CONFIDENT_MATCH,
     RESTRICTED_NOTE,
     RESTRICTED_RECORD,
+    UNIDENTIFIED_RECORD,
     UNIQUE_MATCH,
     decide,
     possible_matches,
     queries_for,
 )
-from adapters.health.source import HealthSource
-from broker.responder import Answered, Referred, SourceUnavailable
-from broker.responder.model import NO_MATCH, NOTHING_TO_DISCLOSE, SEVERAL_MATCHES
+from adapters.health.source import LOOKUP_TIMEOUT, HealthSource
+from broker.responder import Answered, Deadline, Finding, Referred, SourceUnavailable
+from broker.responder.model import (
+    LOCATION_UNCERTAIN,
+    NO_MATCH,
+    NOTHING_TO_DISCLOSE,
+    SEVERAL_MATCHES,
+)
 from schemas.messages.cme import LocateOutcome, LocateQuestion
 from tests.unit.responders_builders import (
+    ALL_QUESTIONS,
     CHILD_DOB,
     FORMER_SURNAME,
     NHS_NUMBER,
@@ -36,7 +45,7 @@ from tests.unit.responders_builders import (
 HOME = {"use": "home", "line": ["12 Example Road"], "city": "Exampleton", "postalCode": "ZZ99 1AB"}
 
 
-def patient(patient_id: str = "p1", **overrides: Any) -> dict[str, Any]:
+def patient(patient_id: str | None = "p1", **overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "family": SURNAME,
         "given": "Isla",
@@ -127,6 +136,20 @@ def test_a_bundle_holding_more_than_it_returned_is_ambiguous() -> None:
 def test_a_broken_response_is_unavailable_not_fewer_patients(document: object) -> None:
     with pytest.raises(SourceUnavailable) as caught:
         parse_search(document, TODAY)
+    assert caught.value.reason == "fhir_response_invalid"
+
+
+@pytest.mark.parametrize("patient_id", [None, "", "has space", "p1\n", 7])
+def test_a_patient_without_a_valid_id_makes_the_response_invalid(patient_id: object) -> None:
+    """Two id-less patients (two children) must never read as one unique match."""
+    other = patient(None, given="Isla", address={**HOME, "line": ["99 Elsewhere Road"]})
+    resource = patient()
+    if patient_id is None:
+        del resource["id"]
+    else:
+        resource["id"] = patient_id
+    with pytest.raises(SourceUnavailable) as caught:
+        parse_search(bundle(resource, other), TODAY)
     assert caught.value.reason == "fhir_response_invalid"
 
 
@@ -228,6 +251,43 @@ def test_the_evidence_date_falls_back_to_the_day_of_the_search() -> None:
     assert result.answer.evidence_date == TODAY
 
 
+@pytest.mark.parametrize("missing", [None, ""])
+def test_records_without_an_id_are_never_merged_into_one_match(missing: str | None) -> None:
+    elsewhere = address("99 Elsewhere Road", "ZZ99 8EW")
+    two = [record(key=missing), record(key=missing, address=elsewhere)]
+    matches = possible_matches(two, enquiry().child)
+    assert len(matches) == 2
+    assert decide(enquiry(), matches, TODAY) == Referred(SEVERAL_MATCHES)
+    assert decide(enquiry(), [record(key=missing)], TODAY) == Referred(UNIDENTIFIED_RECORD)
+    same_patient_twice = [record(key="p1"), record(key="p1")]
+    assert possible_matches(same_patient_twice, enquiry().child) == [record()]
+
+
+def test_two_id_less_patients_from_the_index_go_to_a_person() -> None:
+    elsewhere = address("99 Elsewhere Road", "ZZ99 8EW")
+    found = PatientSearch((record(key=None), record(key=None, address=elsewhere)))
+    index = FakePatientIndex({SURNAME: found})
+    assert HealthSource(index).locate(enquiry(), TODAY) == Referred(SEVERAL_MATCHES)
+
+
+@pytest.mark.parametrize(
+    "questions",
+    [ALL_QUESTIONS, (LocateQuestion.REGISTERED_GP,)],
+)
+def test_a_gp_registration_without_an_address_goes_to_a_person_with_the_gp_shown(
+    questions: tuple[LocateQuestion, ...],
+) -> None:
+    """The LA reads any `found` as the child located: a GP alone does not say where."""
+    result = decide(enquiry(questions=questions), [record(address=None)], TODAY)
+    expected = Finding(date(2026, 10, 1), NO_ADDRESS_GP_NOTE, registered_gp="M85001")
+    assert result == Referred(LOCATION_UNCERTAIN, expected)
+
+
+def test_a_match_with_neither_address_nor_gp_goes_to_a_person() -> None:
+    result = decide(enquiry(), [record(address=None, gp_practice=None)], TODAY)
+    assert result == Referred(LOCATION_UNCERTAIN, Finding(date(2026, 10, 1), NO_ADDRESS_NOTE))
+
+
 def test_patients_the_enquiry_rules_out_do_not_count() -> None:
     other_dob = record(key="p2", birth_date=date(2015, 5, 2))
     other_nhs = record(key="p3", nhs_number=nhs_number(500))
@@ -247,9 +307,13 @@ class FakePatientIndex:
     def __init__(self, by_family: dict[str, PatientSearch]) -> None:
         self.by_family = by_family
         self.queries: list[PatientQuery] = []
+        self.deadlines: list[Deadline | None] = []
 
-    def search(self, query: PatientQuery, today: date) -> PatientSearch:
+    def search(
+        self, query: PatientQuery, today: date, deadline: Deadline | None = None
+    ) -> PatientSearch:
         self.queries.append(query)
+        self.deadlines.append(deadline)
         return self.by_family.get(query.family, PatientSearch(()))
 
 
@@ -268,3 +332,34 @@ def test_an_ambiguous_search_stops_at_once() -> None:
     question = enquiry(former_surnames=(FORMER_SURNAME,))
     assert HealthSource(index).locate(question, TODAY) == Referred(SEVERAL_MATCHES)
     assert len(index.queries) == 1
+
+
+class SlowPatientIndex(FakePatientIndex):
+    """Every search takes `seconds` on the fake monotonic clock it advances."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__({})
+        self.now = 0.0
+        self.seconds = seconds
+
+    def clock(self) -> float:
+        return self.now
+
+    def search(
+        self, query: PatientQuery, today: date, deadline: Deadline | None = None
+    ) -> PatientSearch:
+        assert deadline is not None
+        self.remaining = deadline.remaining()
+        self.now += self.seconds
+        return super().search(query, today, deadline)
+
+
+def test_one_enquirys_searches_share_a_time_budget() -> None:
+    index = SlowPatientIndex(seconds=6)
+    source = HealthSource(index, budget_s=10, clock=index.clock)
+    question = enquiry(former_surnames=(FORMER_SURNAME, "Cranberry"))
+    with pytest.raises(SourceUnavailable) as caught:
+        source.locate(question, TODAY)
+    assert caught.value.reason == LOOKUP_TIMEOUT
+    assert [q.family for q in index.queries] == [SURNAME, FORMER_SURNAME]  # not the third
+    assert index.remaining == 4  # the index was told what was left of the budget

@@ -1,8 +1,11 @@
-"""Housing's rules without I/O: a unique, confident match gives the current address, or the
-moved-out date and forwarding address; anything else goes to a person."""
+"""Housing's rules without I/O: a unique, confident match in a current stay gives the current
+address, a move without a forwarding address the moved-out date; anything else (a forwarding
+address included) goes to a person."""
 
 from datetime import date
 from typing import Any
+
+import pytest
 
 from adapters.housing.model import TenancyRecord, Tenure
 from adapters.housing.rules import (
@@ -17,6 +20,7 @@ from adapters.housing.source import HousingSource
 from broker.responder import Answered, Referred
 from broker.responder.model import (
     CONFLICTING_RECORDS,
+    LOCATION_UNCERTAIN,
     NO_MATCH,
     QUESTION_NOT_ANSWERABLE,
     SEVERAL_MATCHES,
@@ -62,21 +66,27 @@ def test_temporary_accommodation_is_said_in_the_note() -> None:
     assert result.answer.evidence_date == date(2024, 4, 1)  # the start, when never updated
 
 
-def test_a_move_with_a_forwarding_address_is_found_there() -> None:
-    left = stay(moved_out=date(2026, 9, 30), forwarding_address=FORWARDING)
-    result = answered(decide(enquiry(), [left], TODAY))
-    assert result.basis == MOVED_OUT
-    assert result.answer.outcome is LocateOutcome.FOUND
-    assert result.answer.current_address == FORWARDING
-    assert result.answer.evidence_date == date(2026, 9, 30)
-    assert result.answer.note is not None
-    assert "2026-09-30" in result.answer.note
+@pytest.mark.parametrize("moved_out", [date(2019, 3, 1), date(2026, 9, 30)])
+def test_a_forwarding_address_goes_to_a_person_with_the_address_shown(moved_out: date) -> None:
+    """What the household said at move-out is not where the child lives now, and the LA reads
+    any `found` as the child located: a person judges it."""
+    left = stay(moved_out=moved_out, forwarding_address=FORWARDING)
+    result = decide(enquiry(), [left], TODAY)
+    assert isinstance(result, Referred), result
+    assert result.reason == LOCATION_UNCERTAIN
+    finding = result.finding
+    assert finding is not None
+    assert finding.address == FORWARDING
+    assert finding.evidence_date == moved_out
+    assert moved_out.isoformat() in finding.note
+    assert finding.registered_gp is None
 
 
 def test_a_move_without_a_forwarding_address_is_not_found_with_the_date() -> None:
     earlier = stay(moved_out=date(2025, 1, 31), forwarding_address=FORWARDING)
     later = stay(start_date=date(2025, 2, 1), moved_out=date(2026, 9, 30))
     result = answered(decide(enquiry(), [earlier, later], TODAY))
+    assert result.basis == MOVED_OUT
     assert result.answer.outcome is LocateOutcome.NOT_FOUND
     assert result.answer.current_address is None
     assert result.answer.evidence_date == date(2026, 9, 30)

@@ -18,6 +18,8 @@ from adapters.housing.app import build_housing
 from adapters.housing.settings import HousingSettings
 from adapters.la.app import build_desk
 from adapters.la.settings import DeskSettings
+from adapters.school.app import build_school
+from adapters.school.settings import SchoolSettings
 from adapters.social_care.app import build_social_care
 from adapters.social_care.settings import SocialCareSettings
 from broker import errors
@@ -57,6 +59,8 @@ class Adapter:
 
 
 ADAPTERS = [
+    Adapter("school", SCHOOL, lambda c: build_school(c, SchoolSettings(), SCHOOL).client, LA,
+            "cme.case_status"),
     Adapter("la-desk", LA, lambda c: build_desk(c, DeskSettings()).client, SCHOOL,
             "school.non_arrival"),
     Adapter("health", HEALTH, lambda c: build_health(
@@ -136,7 +140,7 @@ async def test_keys_receipts_once_and_refusals(running: tuple[Hub, Adapter, Agen
 
 
 def other_than(adapter: Adapter) -> str:
-    """An agency a school may write to that is not the adapter."""
+    """An agency that is not the adapter."""
     return HEALTH if adapter.agency == LA else LA
 
 

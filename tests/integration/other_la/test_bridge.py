@@ -3,24 +3,20 @@ a cross-border notification from LA 330 reaches LA 331 end-to-end encrypted, bot
 and record it, the receipt travels back, and the confirmation comes the other way."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from adapters.other_la.bridge import Bridge, HubEnd
-from adapters.other_la.federation import adopt_peer_directory
+from adapters.other_la.federation import adopt_from_peer
 from broker.agreements import AgreementRefusal, ShareIntent, justify
-from broker.directory.export import export_directory, import_directory
 from broker.envelope import Draft, Sealed
 from broker.ledger import LedgerEvent
 from schemas.examples import example_payload
+from tests.integration.conftest import fresh_database
 from tests.integration.hub_harness import AREA, LA, Hub, eventually, receipt_of
-from tests.services import with_database
 
 pytestmark = pytest.mark.rabbitmq
 PEER_LA, PEER_SCHOOL = "la:331", "school:3314012"
@@ -33,20 +29,6 @@ class Federation:
     bridges: list[Bridge]
 
 
-def exchange_directories(home: Hub, peer: Hub, peer_la: str, own_la: str) -> None:
-    """`home` mirrors `peer`'s agencies from its signed export, pinned to its hub key."""
-    key = peer.container.hub_signing_key()
-    text = export_directory(
-        peer.container.snapshot(),
-        peer.container.settings.hub_id,
-        key,
-        peer.container.clock(),
-        serial=peer.container.directory_store.revision(),
-    )
-    imported = import_directory(text, frozenset({str(key.kid)}), now=home.container.clock())
-    adopt_peer_directory(home.container.directory_store, imported, peer_la, own_la)
-
-
 def home_agencies(hub: Hub, la: str) -> tuple[str, ...]:
     return tuple(x.id for x in hub.container.snapshot().agencies() if x.home_la == la)
 
@@ -54,16 +36,8 @@ def home_agencies(hub: Hub, la: str) -> tuple[str, ...]:
 @pytest.fixture
 def peer_db_url(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[str]:
     """A second database of the same kind as `db_url`: the peer hub's own."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'peer.db'}"
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    name = f"cme_it_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server, name)
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgres"
+    yield from fresh_database(request, kind, tmp_path / "peer.db")
 
 
 @pytest.fixture
@@ -75,8 +49,8 @@ async def federation(
     a.add_agencies(AREA)
     for agency in (PEER_LA, PEER_SCHOOL):
         b.container.directory_store.add_agency(agency, f"Synthetic {agency}", "331")
-    exchange_directories(a, b, "331", "330")
-    exchange_directories(b, a, "330", "331")
+    adopt_from_peer(a.container, b.container, "331", "330")
+    adopt_from_peer(b.container, a.container, "330", "331")
     await a.start(clients=[LA])
     await b.start(clients=[PEER_LA])
     ends = {h: HubEnd(rabbitmq_url, h.container.topology) for h in (a, b)}

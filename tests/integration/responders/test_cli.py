@@ -1,6 +1,7 @@
 """`cme-broker enquiries ...` and `cme-broker social-care ...` over a data directory whose
 responders hold real items (the commands composed here as the lead's `adapters/cli.py` does)."""
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from adapters.housing.app import build_housing
+from adapters.housing.model import TenancyRecord, Tenure
+from adapters.housing.settings import HousingSettings
 from adapters.social_care.app import build_social_care
 from adapters.social_care.cli import social_care_app
 from adapters.social_care.settings import SocialCareSettings
@@ -16,9 +20,10 @@ from broker.clock import utc_now
 from broker.responder.app import build_responder, open_work_list
 from broker.responder.cipher import new_key
 from broker.responder.cli import enquiries_app
+from broker.responder.records import SubjectKey
 from schemas.messages.cme import LocateResponseV1
 from tests.clock import Clock
-from tests.integration.responders.world import HEALTH, SOCIAL_CARE, ResponderWorld
+from tests.integration.responders.world import HEALTH, HOUSING, SOCIAL_CARE, ResponderWorld
 from tests.unit.responders_builders import SURNAME, address, enquiry, escalation
 
 runner = CliRunner()
@@ -93,3 +98,31 @@ def test_the_front_door_lists_same_day_escalations_and_takes_them_on(
     assert SURNAME not in door
     assert "taken on" in cli(tmp_path, "social-care", "take-on", item.item_id, "--as", SOCIAL_CARE)
     assert "0 at the front door" in cli(tmp_path, "social-care", "front-door", "--as", SOCIAL_CARE)
+
+
+def test_show_puts_what_the_records_hold_before_the_person(
+    world: ResponderWorld, tmp_path: Path
+) -> None:
+    forwarding = address("9 New Lane", "ZZ99 5NL")
+    left = TenancyRecord("P-1", Tenure.TENANCY, address(), date(2017, 1, 1), date(2019, 3, 1),
+                         forwarding)  # fmt: skip
+    housing = build_housing(
+        world.container, HousingSettings(), world.responder_settings, Records([left])
+    )
+    world.enquire(housing.responder, enquiry())
+    (item,) = housing.responder.work.items(HOUSING)
+    listing = cli(tmp_path, "enquiries", "list", "--as", HOUSING)
+    assert "location_uncertain" in listing
+    assert "New Lane" not in listing  # the list shows no personal data
+    shown = cli(tmp_path, "enquiries", "show", item.item_id, "--as", HOUSING)
+    assert "NOT sent" in shown
+    assert "9 New Lane, Exampleton, ZZ99 5NL" in shown
+    assert "Moved out on 2019-03-01" in shown
+
+
+class Records:
+    def __init__(self, records: list[TenancyRecord]) -> None:
+        self.records = records
+
+    def find(self, child: SubjectKey) -> list[TenancyRecord]:
+        return self.records

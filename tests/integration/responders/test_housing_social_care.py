@@ -5,6 +5,7 @@ answers enquiries with the minimum."""
 from datetime import date
 
 import pytest
+from sqlmodel import Session, select
 
 from adapters.housing.app import build_housing
 from adapters.housing.model import TenancyRecord, Tenure
@@ -13,9 +14,10 @@ from adapters.social_care.app import SocialCareApp, build_social_care
 from adapters.social_care.model import KnownChild
 from adapters.social_care.rules import NOTE_CP_PLAN, STATUTORY_STATUS
 from adapters.social_care.settings import SocialCareSettings
-from broker.responder import WorkKind, WorkState
-from broker.responder.model import ESCALATION_RECEIVED, SEVERAL_MATCHES
+from broker.responder import LocateAnswer, WorkKind, WorkState
+from broker.responder.model import ESCALATION_RECEIVED, LOCATION_UNCERTAIN, SEVERAL_MATCHES
 from broker.responder.records import SubjectKey
+from broker.responder.tables import WorkItemRow
 from schemas.messages.cme import LocateOutcome, LocateResponseV1
 from schemas.messages.safeguarding import EscalationV1
 from tests.integration.responders.world import HOUSING, LA, SOCIAL_CARE, ResponderWorld
@@ -63,6 +65,35 @@ def test_housing_refers_two_people_to_a_person(world: ResponderWorld) -> None:
     world.enquire(app.responder, enquiry())
     assert world.replies(HOUSING) == []
     assert app.responder.work.items(HOUSING)[0].reason == SEVERAL_MATCHES
+
+
+def test_housing_puts_a_forwarding_address_before_a_person_and_forgets_it_once_answered(
+    world: ResponderWorld,
+) -> None:
+    """A forwarding address left at a move-out years ago is never sent as `found` (the LA would
+    read the child as located); the person sees it, answers, and then it is not kept."""
+    forwarding = address("9 New Lane", "ZZ99 5NL")
+    left = TenancyRecord("P-1", Tenure.TENANCY, address(), date(2017, 1, 1), date(2019, 3, 1),
+                         forwarding)  # fmt: skip
+    app = build_housing(
+        world.container, HousingSettings(), world.responder_settings, FakeHousingRecords([left])
+    )
+    world.enquire(app.responder, enquiry())
+    assert world.replies(HOUSING) == []
+    (item,) = app.responder.work.items(HOUSING)
+    assert item.reason == LOCATION_UNCERTAIN
+    detail = app.responder.work.detail(HOUSING, item.item_id)
+    assert detail.payload == enquiry()
+    assert detail.finding is not None
+    assert (detail.finding.address, detail.finding.evidence_date) == (forwarding, date(2019, 3, 1))
+
+    answer = LocateAnswer(LocateOutcome.NOT_FOUND, TODAY, note="Forwarding address is stale.")
+    app.responder.answer(item.item_id, answer, "user:housing-officer")
+    (reply,) = world.replies(HOUSING)
+    assert isinstance(reply.payload, LocateResponseV1)
+    assert reply.payload.outcome is LocateOutcome.NOT_FOUND
+    with Session(world.container.engine) as session:
+        assert session.exec(select(WorkItemRow.payload)).one() is None
 
 
 @pytest.fixture

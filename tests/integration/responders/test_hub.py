@@ -28,8 +28,10 @@ pytestmark = pytest.mark.rabbitmq
 
 @pytest.fixture
 def stub() -> Iterator[FhirStub]:
+    home = {"use": "home", "line": ["12 Example Road"], "city": "Exampleton",
+            "postalCode": "ZZ99 1AB"}  # fmt: skip
     patient = synthetic_patient(
-        "p1", family=SURNAME, given="Isla", birth_date=CHILD_DOB, gp_ods="M85001"
+        "p1", family=SURNAME, given="Isla", birth_date=CHILD_DOB, gp_ods="M85001", address=home
     )
     with FhirStub([patient]) as server:
         yield server

@@ -1,0 +1,1 @@
+"""Alembic migrations of the school adapter's tables (version table `school_alembic_version`)."""

@@ -1,0 +1,1 @@
+"""Revisions of the school adapter's schema."""
