@@ -38,6 +38,10 @@ ADVISORY_LOCK_KEY: Final = 0x636D_654C_4544_4752
 _DIALECTS: Final = frozenset({"sqlite", "postgresql"})
 
 
+HISTORY_CHUNK = 1000
+"""Ids per history query: 2,000 bound parameters, well inside every SQLite build's limit."""
+
+
 class SqlLedger:
     """The justification ledger in the broker's database.
 
@@ -136,17 +140,24 @@ class SqlLedger:
         return self.histories([message_id]).get(message_id, [])
 
     def histories(self, message_ids: Collection[str]) -> dict[str, list[LedgerEntry]]:
-        """`history` of several messages in one query (the router asks once per batch)."""
+        """`history` of several messages, in one query per `HISTORY_CHUNK` ids (the router
+        asks once per batch; a batch of batched receipts can name thousands of ids, beyond
+        SQLite's bound-parameter limit), each list by seq."""
         ids = set(message_ids)
-        if not ids:
-            return {}
-        about = or_(ENTRY.c.message_id.in_(ids), ENTRY.c.related_message_id.in_(ids))
-        found: dict[str, list[LedgerEntry]] = {}
+        ordered = sorted(ids)
+        entries: dict[int, LedgerEntry] = {}
         with self._engine.connect() as connection:
-            for row in connection.execute(entry_select().where(about)):
-                entry = to_entry(row)
-                for key in ids & {entry.message_id, entry.related_message_id or ""}:
-                    found.setdefault(key, []).append(entry)
+            for start in range(0, len(ordered), HISTORY_CHUNK):
+                chunk = ordered[start : start + HISTORY_CHUNK]
+                about = or_(ENTRY.c.message_id.in_(chunk), ENTRY.c.related_message_id.in_(chunk))
+                for row in connection.execute(entry_select().where(about)):
+                    entry = to_entry(row)
+                    entries[entry.seq] = entry  # an entry can match in two chunks
+        found: dict[str, list[LedgerEntry]] = {}
+        for seq in sorted(entries):
+            entry = entries[seq]
+            for key in ids & {entry.message_id, entry.related_message_id or ""}:
+                found.setdefault(key, []).append(entry)
         return found
 
     def _append_locked(self, connection: Connection, prepared: list[dict[str, Any]]) -> list[int]:

@@ -44,6 +44,7 @@ from broker.ledger import (
 )
 from broker.ledger.chain import entry_hash
 from broker.ledger.rows import CHECKPOINT, ENTRY, entry_select
+from broker.ledger.store import HISTORY_CHUNK
 from broker.ledger.verify import verify_ledger
 from schemas.examples.justifications import example_justification
 from tests.clock import NOW, Clock
@@ -582,3 +583,29 @@ def test_cli_verify_export_checkpoint_track(
     finally:
         set_data_dir(None)
         container.engine.dispose()
+
+
+def test_histories_of_many_ids_are_complete_ordered_and_unduplicated(
+    make_ledger: MakeLedger,
+) -> None:
+    """More ids than one query binds (a batch of batched receipts): each message's history
+    is whole, in seq order, with an entry that matches in two chunks listed once."""
+    ledger = make_ledger(checkpoint_every=100_000)
+    n = HISTORY_CHUNK * 2 + 10
+    fill(ledger, n)
+    receipt = str(uuid.uuid4())
+    first, last = str(uuid.UUID(int=1)), str(uuid.UUID(int=n))
+    # One receipt answering the first and the last message (ids in different chunks).
+    ledger.append_many(
+        [record(0, event=LedgerEvent.RECEIPTED, message_id=receipt, related_message_id=m)
+         for m in (first, last)]
+    )  # fmt: skip
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(n)] + [receipt]
+    found = ledger.histories(ids)
+    assert len(found) == n + 1
+    assert [e.event for e in found[first]] == [LedgerEvent.ROUTED, LedgerEvent.RECEIPTED]
+    assert [e.event for e in found[last]] == [LedgerEvent.ROUTED, LedgerEvent.RECEIPTED]
+    assert [e.related_message_id for e in found[receipt]] == [first, last]
+    assert all(
+        len(entries) == 1 for key, entries in found.items() if key not in (first, last, receipt)
+    )
