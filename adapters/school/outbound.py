@@ -4,6 +4,8 @@ as the agreement in force says), and staged in the caller's transaction, so "rec
 + send its return" commit together or not at all.
 """
 
+import contextlib
+from dataclasses import replace
 from datetime import date
 from typing import Final, Protocol
 from uuid import UUID
@@ -12,11 +14,12 @@ from sqlmodel import Session
 
 from adapters.school.events import Absence, Leaver, NewPupil, NonArrival, Sickness
 from adapters.school.rules import SchoolPolicy
-from broker.agreements import AgreementBook, ShareIntent, justify
+from broker.agreements import AgreementBook, AgreementRefusal, ShareIntent, justify
 from broker.clock import Clock
 from broker.envelope import Draft, Sealed
 from schemas.base import WireModel
 from schemas.child import PupilSummary
+from schemas.justification import Justification, LawfulBasis
 from schemas.messages import deletion_return, school
 from schemas.messages.deletion_return import DeletionReturnV2
 from schemas.messages.school import (
@@ -111,9 +114,18 @@ class SchoolSender:
         sender = self._policy.school_id
         necessity = _NECESSITY[message_type]
         intent = ShareIntent(sender, recipient, message_type, payload, ROLE, necessity)
-        justification = justify(self._agreements, intent, self._clock())
+        justification = self._justify(intent)
         draft = Draft(recipient, message_type, payload, justification, causation_id=causation_id)
         return self._outbox.stage(session, draft)
+
+    def _justify(self, intent: ShareIntent) -> Justification:
+        """An independent school has no public task: where the flow lists Art 6(1)(ea) it
+        cites that; a legal obligation (the statutory returns) stays as the flow says."""
+        if self._policy.independent:
+            with contextlib.suppress(AgreementRefusal):
+                preferred = replace(intent, lawful_basis=LawfulBasis.RECOGNISED_LEGITIMATE_INTEREST)
+                return justify(self._agreements, preferred, self._clock())
+        return justify(self._agreements, intent, self._clock())
 
     def to_la(self, session: Session, message_type: str, payload: WireModel) -> Sealed:
         """A statutory return to the school's own LA."""

@@ -48,6 +48,9 @@ class SchoolPolicy:
     top_year: str | None = None
     la_wants_junior_returns: bool = False
     """The LA asked for new pupil returns of junior-class pupils too (reg 13(2))."""
+    independent: bool = False
+    """An independent school: where a share is not a legal obligation it rests on Art 6(1)(ea)
+    (recognised legitimate interests), not on a public task it does not have."""
     destination_wait_days: int = 3
     """School days a leaver's return waits for the new school, after the later of today and
     the expected start date."""

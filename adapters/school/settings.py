@@ -46,6 +46,9 @@ class SchoolSettings(BaseSettings):
         default=None, pattern=YEAR_GROUP, description="most junior class (R, 7, N1...)"
     )
     top_year: str | None = Field(default=None, pattern=YEAR_GROUP, description="top year")
+    independent: bool = Field(
+        default=False, description="an independent school (cites Art 6(1)(ea) where it may)"
+    )
     la_wants_junior_returns: bool = Field(
         default=False, description="the LA asked for junior-class new pupil returns too"
     )
@@ -101,6 +104,7 @@ class SchoolSettings(BaseSettings):
             junior_year=self.junior_year,
             top_year=self.top_year,
             la_wants_junior_returns=self.la_wants_junior_returns,
+            independent=self.independent,
             destination_wait_days=self.destination_wait_days,
             destination_max_wait_days=self.destination_max_wait_days,
             check_grace_days=self.check_grace_days,

@@ -21,6 +21,7 @@ from schemas.justification import (
     Consent,
     ConsentStatus,
     Justification,
+    LawfulBasis,
     Purpose,
     Retention,
 )
@@ -40,6 +41,9 @@ class ShareIntent:
     """Why this share is necessary and proportionate, in general terms (no personal data)."""
     purpose: Purpose | None = None
     """The purpose, when a flow allows several; otherwise the flow's first."""
+    lawful_basis: LawfulBasis | None = None
+    """The Art 6 basis, when a flow allows several (an independent school cites (ea) where a
+    maintained school cites (e)); otherwise the flow's first."""
 
 
 def justify(book: AgreementBook, intent: ShareIntent, at: datetime) -> Justification:
@@ -81,6 +85,7 @@ def _candidates(
         and intent.sender != intent.recipient
         and flow.connects(intent.sender, intent.recipient)
         and (intent.purpose is None or intent.purpose in flow.purposes)
+        and (intent.lawful_basis is None or intent.lawful_basis in flow.lawful_bases)
     ]
 
 
@@ -105,7 +110,7 @@ def _from_flow(
     # may well hold such data, and the router refuses a required condition left out.
     conditions = flow.special_category_conditions
     condition = conditions[0] if special_spec and conditions else None
-    basis = flow.lawful_bases[0]
+    basis = intent.lawful_basis or flow.lawful_bases[0]
     return Justification(
         decision_id=uuid4(),
         decided_at=at,

@@ -8,7 +8,7 @@ import pytest
 
 from broker.agreements import AgreementRefusal, RefusalReason, ShareIntent, justify, load_agreements
 from schemas.examples import example_payload, example_sender_recipient
-from schemas.justification import Purpose
+from schemas.justification import LawfulBasis, Purpose
 from schemas.registry import default_registry
 
 AGREEMENTS = Path(__file__).parents[2] / "deploy" / "agreements"
@@ -66,6 +66,20 @@ def test_a_purpose_the_flow_does_not_list_is_refused() -> None:
     share = intent("school.deletion_return", purpose=Purpose.SAFEGUARDING_ESCALATION)
     with pytest.raises(AgreementRefusal):
         justify(load_agreements(AGREEMENTS), share, AT)
+
+
+def test_a_preferred_lawful_basis_is_cited_when_the_flow_lists_it() -> None:
+    book = load_agreements(AGREEMENTS)
+    flow_bases = {
+        b for a in book.agreements() for f in a.flows if "school.non_arrival" in f.message_types
+        for b in f.lawful_bases
+    }  # fmt: skip
+    for basis in flow_bases:
+        cited = justify(book, intent("school.non_arrival", lawful_basis=basis), AT)
+        assert cited.lawful_basis is basis
+    unlisted = next(b for b in LawfulBasis if b not in flow_bases)
+    with pytest.raises(AgreementRefusal):
+        justify(book, intent("school.non_arrival", lawful_basis=unlisted), AT)
 
 
 def test_outside_the_agreement_period_nothing_is_permitted() -> None:

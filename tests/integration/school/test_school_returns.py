@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from adapters.school.app import build_school
 from adapters.school.rules import Outcome
 from adapters.school.store import DeletionState
 from schemas.domain import DeletionGround
@@ -12,9 +13,10 @@ from schemas.justification import LawfulBasis, Purpose
 from schemas.messages import deletion_return, school
 from schemas.messages.deletion_return import DeletionReturnV2
 from schemas.messages.school import NewPupilReturnV1
-from tests.integration.school.school_world import SchoolWorld
+from tests.integration.school.school_world import SETTINGS, SchoolWorld
 from tests.unit.school_builders import (
     LA,
+    NEW,
     OLD,
     absence,
     leaver,
@@ -110,3 +112,20 @@ def test_a_mapping_is_validated_into_its_event(world: SchoolWorld) -> None:
     assert result.outcome is Outcome.SENT
     (sent,) = world.sent(deletion_return.TYPE)
     assert sent.payload.destination_known is False
+
+
+def test_an_independent_school_cites_recognised_legitimate_interests_where_it_may(
+    world: SchoolWorld,
+) -> None:
+    """No public task: a non-arrival (Art 6(1)(e) or (ea) in the agreement) cites (ea); a
+    statutory return stays a legal obligation (c)."""
+    independent = SETTINGS.model_copy(update={"independent": True})
+    app = build_school(world.container, independent, NEW)
+    assert app.adapter.submit(non_arrival(1)).outcome is Outcome.SENT
+    assert app.adapter.submit(absence(12, seed=2)).outcome is Outcome.SENT
+    bases = {s.message_type: s.claims.justification.lawful_basis for s in world.sent(sender=NEW)}
+    assert bases[school.NON_ARRIVAL] is LawfulBasis.RECOGNISED_LEGITIMATE_INTEREST
+    assert bases[school.ATTENDANCE_RETURN] is LawfulBasis.LEGAL_OBLIGATION
+    maintained = {s.message_type: s.claims.justification.lawful_basis
+                  for s in world.sent(sender=world.app().adapter.school_id)}  # fmt: skip
+    assert all(b is not LawfulBasis.RECOGNISED_LEGITIMATE_INTEREST for b in maintained.values())
