@@ -29,11 +29,12 @@ from adapters.la.app import build_desk
 from adapters.la.areas import PostcodeAreas
 from adapters.la.desk import CmeDesk
 from adapters.la.model import CaseState, EnquiryState
-from adapters.la.records import CaseDetail, CaseFilter, EventKind
+from adapters.la.records import CaseDetail, CaseFilter, EnquiryView, EventKind
 from adapters.la.rules import ClosureEvidence
 from adapters.la.settings import DeskSettings
 from adapters.school.app import build_school
 from adapters.school.events import Leaver
+from adapters.school.rules import Outcome
 from adapters.school.settings import SchoolSettings
 from adapters.social_care.app import build_social_care
 from adapters.social_care.settings import SocialCareSettings
@@ -45,6 +46,7 @@ from schemas.case import ClosureOutcome
 from schemas.child import Address, ChildIdentity, SchoolRef
 from schemas.domain import DeletionGround, RiskFlag, Sex
 from schemas.messages.cme import CrossBorderOutcome
+from schemas.messages.deletion_return import SafeguardingContext
 
 A, B = "330", "331"
 SCHOOL_A, LA_A, HEALTH, HOUSING_A, SOCIAL_A = (
@@ -187,10 +189,12 @@ class Scenario:
             child=self.child,
             ground=DeletionGround.G,
             deletion_date=date.today(),
-            safeguarding={"risk_flags": flags} if flags else None,  # type: ignore[arg-type]
+            safeguarding=SafeguardingContext(risk_flags=flags) if flags else None,
         )
         result = self.school.adapter.submit(leaver)
-        step(SCHOOL_A, f"deletion return, ground 9(1)(g), destination unknown: {result.outcome}")
+        submitted = result.outcome is Outcome.SENT
+        step(SCHOOL_A, f"deletion return, ground 9(1)(g), destination unknown: {result.outcome}",
+             submitted)  # fmt: skip
         self.tracked += [("deletion return", str(i)) for i in result.message_ids]
         desk = self.desk_a.desk
         case = await self._wait(lambda: _only_case(desk), "LA 330's desk opens a case")
@@ -211,9 +215,14 @@ class Scenario:
                                   "health answers")  # fmt: skip
         if health is None:
             return
-        step(HEALTH, f"answered: {health.outcome} ({(health.evidence or '')[:60]}...)")
+        # The outcome only: the evidence holds the child's address (synthetic here, but the
+        # timeline is output like any other and shows no personal data).
+        step(HEALTH, f"answered: {health.outcome}")
         if self.variant is Variant.RESTRICTED:
-            good = health.outcome == "known_withheld"
+            # Nothing that locates the child reached the LA: no address, no GP practice.
+            evidence = health.evidence or ""
+            located = str(NEW_HOME.postcode) in evidence or "M86001" in evidence
+            good = health.outcome == "known_withheld" and not located
             step(LA_A, "restricted record: address withheld, social care pointed to", good)
             return
         await self._cross_border(case.summary.case_ref)
@@ -320,7 +329,7 @@ def _escalated(desk: CmeDesk, case_ref: str) -> bool | None:
     return True if any(e.kind is EventKind.ESCALATED for e in timeline) else None
 
 
-def _answered(desk: CmeDesk, case_ref: str, agency: str):  # type: ignore[no-untyped-def]
+def _answered(desk: CmeDesk, case_ref: str, agency: str) -> EnquiryView | None:
     for enquiry in desk.register.show_case(case_ref).enquiries:
         if enquiry.agency_id == agency and enquiry.state is EnquiryState.ANSWERED:
             return enquiry
