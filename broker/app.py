@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TypeVar
 
 import aio_pika
+from fastapi import FastAPI
 from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 
@@ -28,7 +29,9 @@ from broker.envelope import (
     SenderIdentity,
     SqlReplayCache,
 )
+from broker.gateway.factory import gateway_app_for, health_app_for
 from broker.ledger import SqlLedger, default_actor, ledger_for
+from broker.metrics_sampler import HubSampler, SamplerConfig
 from broker.router.core import RouterCore, RouterPolicy
 from broker.router.service import RouterService, RouterSettings
 from broker.settings import Settings
@@ -158,6 +161,14 @@ class Container:
             settings,
         )
 
+    def gateway_app(self) -> FastAPI:
+        """The HTTPS gateway (FastAPI app) with health and metrics."""
+        return gateway_app_for(self)
+
+    def health_app(self) -> FastAPI:
+        """Health and metrics for a process that runs a router replica only."""
+        return health_app_for(self)
+
     def agency_client(self, agency_id: str, handler: Handler) -> AgencyClient:
         """The AMQP client of an agency whose private keys are in this keystore."""
         settings = ClientSettings(amqp_url=self.settings.rabbitmq_url.get_secret_value())
@@ -209,3 +220,13 @@ class Container:
         )
         identity = RecipientIdentity(agency_id, self.keystore.load_all(agency_id))
         return Opener(identity, verifier, SqlReplayCache(self.engine, self.clock))
+
+    def hub_sampler(self) -> HubSampler:
+        """The sampler of the hub's gauges: queue depths and dead letters of every agency in
+        the directory, and overdue locate enquiries from the ledger."""
+        config = SamplerConfig(self.settings.rabbitmq_url.get_secret_value(), self.topology)
+
+        def agencies() -> list[str]:
+            return [a.id for a in self.directory_cache.current().agencies()]
+
+        return HubSampler(config, agencies, self.engine, self.clock)

@@ -50,6 +50,32 @@ class Settings(BaseSettings):
     max_envelope_bytes: int = Field(default=256 * 1024, ge=4096, le=8 * 1024 * 1024)
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
     max_message_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=3600, le=30 * 24 * 3600)
+    gateway_audience: str | None = Field(
+        default=None,
+        description="the `aud` agencies put in their client assertions; default: the hub id",
+    )
+    gateway_rate_limit: str = Field(
+        default="120/minute", description="requests per agency, e.g. 120/minute or 10/second"
+    )
+    gateway_trust_proxy_cert: bool = Field(
+        default=False,
+        description="accept a client certificate forwarded by the TLS-terminating proxy in "
+        "X-Client-Cert (only behind a proxy that strips the header from clients)",
+    )
+    gateway_client_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that issue agencies' client certificates; required "
+        "with gateway_trust_proxy_cert",
+    )
+    gateway_hub_timeout_s: float = Field(
+        default=3.0, gt=0, le=30, description="longest the gateway waits for RabbitMQ"
+    )
+
+    @model_validator(mode="after")
+    def _proxy_certificates_need_their_ca(self) -> Self:
+        if self.gateway_trust_proxy_cert and self.gateway_client_ca is None:
+            raise ValueError("CME_GATEWAY_TRUST_PROXY_CERT needs CME_GATEWAY_CLIENT_CA")
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Self:
@@ -79,6 +105,11 @@ class Settings(BaseSettings):
         if self.amqp_trusted_publishers is not None:
             return frozenset(self.amqp_trusted_publishers)
         return frozenset({"guest"}) if self.environment is Environment.DEVELOPMENT else frozenset()
+
+    @property
+    def resolved_gateway_audience(self) -> str:
+        """What client assertions must be addressed to."""
+        return self.gateway_audience or self.hub_id
 
     @property
     def resolved_keystore_dir(self) -> Path:

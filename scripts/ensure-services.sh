@@ -104,10 +104,10 @@ ensure_rabbitmq() {
       say "RabbitMQ is up at $RMQ_HOST:$RMQ_PORT"
       return 0
     fi
-    say "RabbitMQ is not reachable at $RMQ_HOST:$RMQ_PORT after starting the local rabbitmq-server and waiting ${TIMEOUT} s (see $LOG_DIR/cme-ensure-rabbitmq.log): fix the local install, or run \`docker compose -f deploy/compose.yml up -d\` where a Docker engine exists, or set CME_RABBITMQ_URL."
+    say "RabbitMQ is not reachable at $RMQ_HOST:$RMQ_PORT after starting the local rabbitmq-server and waiting ${TIMEOUT} s (see $LOG_DIR/cme-ensure-rabbitmq.log): fix the local install, or run \`docker compose -f deploy/compose.dev.yml up -d\` where a Docker engine exists, or set CME_RABBITMQ_URL."
     return 1
   fi
-  say "RabbitMQ is not reachable at $RMQ_HOST:$RMQ_PORT: install rabbitmq-server, or run \`docker compose -f deploy/compose.yml up -d\` where a Docker engine exists, or set CME_RABBITMQ_URL."
+  say "RabbitMQ is not reachable at $RMQ_HOST:$RMQ_PORT: install rabbitmq-server, or run \`docker compose -f deploy/compose.dev.yml up -d\` where a Docker engine exists, or set CME_RABBITMQ_URL."
   return 1
 }
 
@@ -158,10 +158,10 @@ ensure_postgres() {
       say "PostgreSQL is up at $PG_HOST:$PG_PORT"
       return 0
     fi
-    say "PostgreSQL is not reachable at $PG_HOST:$PG_PORT after starting the local cluster and waiting ${TIMEOUT} s (see $LOG_DIR/cme-ensure-postgres.log): fix the local install, or run \`docker compose -f deploy/compose.yml up -d\` where a Docker engine exists, or set CME_TEST_POSTGRES_URL."
+    say "PostgreSQL is not reachable at $PG_HOST:$PG_PORT after starting the local cluster and waiting ${TIMEOUT} s (see $LOG_DIR/cme-ensure-postgres.log): fix the local install, or run \`docker compose -f deploy/compose.dev.yml up -d\` where a Docker engine exists, or set CME_TEST_POSTGRES_URL."
     return 1
   fi
-  say "PostgreSQL is not reachable at $PG_HOST:$PG_PORT: install postgresql, or run \`docker compose -f deploy/compose.yml up -d\` where a Docker engine exists, or set CME_TEST_POSTGRES_URL."
+  say "PostgreSQL is not reachable at $PG_HOST:$PG_PORT: install postgresql, or run \`docker compose -f deploy/compose.dev.yml up -d\` where a Docker engine exists, or set CME_TEST_POSTGRES_URL."
   return 1
 }
 

@@ -65,7 +65,7 @@ def _service_url(
         return
     hint = (
         f"{name} is not reachable at {host}:{port} ({env}={redact(url)}): run `make services`, "
-        f"or `docker compose -f deploy/compose.yml up -d` where a Docker engine exists, "
+        f"or `docker compose -f deploy/compose.dev.yml up -d` where a Docker engine exists, "
         f"or set {env}"
     )
     if configured is None and docker_available():

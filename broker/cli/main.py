@@ -8,11 +8,13 @@ import typer
 from broker.cli.agency import agency_app, directory_app
 from broker.cli.agreements import agreements_app
 from broker.cli.context import set_data_dir
+from broker.cli.deadletters import deadletters_app
 from broker.cli.demo import demo
 from broker.cli.hub import router_app, topology_app
 from broker.cli.ledger import ledger_app, track
 from broker.cli.message import message_app
 from broker.cli.schemas_cmd import schemas_app
+from broker.cli.serve import serve
 from broker.logconfig import configure_logging
 
 app = typer.Typer(
@@ -28,8 +30,10 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(router_app, name="router")
 app.add_typer(topology_app, name="topology")
+app.add_typer(deadletters_app, name="deadletters")
 app.command("hub-demo")(demo)
 app.command("track")(track)
+app.command("serve")(serve)
 
 
 @app.callback()

@@ -5,6 +5,8 @@ batch and see a revocation at once; the snapshot (every key, parsed) is rebuilt 
 change.
 """
 
+import threading
+
 from broker.directory.model import DirectorySnapshot
 from broker.directory.store import SqlDirectoryStore
 
@@ -16,11 +18,15 @@ class RevisionCachedDirectory:
         self._store = store
         self._revision = -1
         self._snapshot = DirectorySnapshot((), ())
+        # The gateway asks from worker threads while the router asks on the event loop: two
+        # interleaved reloads must not leave an older snapshot under a newer revision.
+        self._lock = threading.Lock()
 
     def current(self) -> DirectorySnapshot:
         """The snapshot as of now (reloaded only if the directory changed)."""
-        revision = self._store.revision()
-        if revision != self._revision:
-            self._snapshot = self._store.snapshot()
-            self._revision = revision
-        return self._snapshot
+        with self._lock:
+            revision = self._store.revision()
+            if revision != self._revision:
+                self._snapshot = self._store.snapshot()
+                self._revision = revision
+            return self._snapshot

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import broker.directory.tables  # noqa: F401  (registers the tables on the metadata)
 from broker.client import tables as _client_tables  # noqa: F401  (and the endpoint tables)
+from broker.gateway import tables as _gateway_tables  # noqa: F401  (the HTTPS gateway)
 from broker.ledger import tables as _ledger_tables  # noqa: F401  (the same, for the ledger)
 from broker.responder import tables as _responder_tables  # noqa: F401  (the work list)
 

@@ -5,13 +5,14 @@ batch's ledger entries are appended in one transaction (group commit), then ever
 refused copy and refusal receipt is published concurrently, and only then is each message
 acked. A crash at any point loses nothing: an unacked message is redelivered, the ledger
 recognises it (`duplicate`) and only the publishing is repeated, which the recipient's inbox
-absorbs.
+absorbs. Each decision is counted in `broker.metrics` once, after its message was acked.
 """
 
 import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import uuid4
 
 import aio_pika
@@ -19,6 +20,7 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.exc import SQLAlchemyError
 
+from broker import metrics
 from broker.envelope import OuterClaims, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
@@ -129,12 +131,13 @@ class RouterService:
             *(self._effect(m, d) for m, d in zip(batch, decisions, strict=True)),
             return_exceptions=True,
         )
-        for message, result in zip(batch, results, strict=True):
-            if result is None:
-                await message.ack()
-            else:
+        for message, decision, result in zip(batch, decisions, results, strict=True):
+            if isinstance(result, BaseException):
                 log.warning("router.retry", stage="publish", error=type(result).__name__)
                 await self._retry(message)
+            else:
+                await message.ack()
+                self._count(message, decision, result)
 
     def _decide(self, batch: list[AbstractIncomingMessage]) -> list[Decision]:
         return self._core.decide_batch([(m.body, self._publisher_of(m)) for m in batch])
@@ -149,7 +152,10 @@ class RouterService:
             return str(original) if original else None
         return message.user_id
 
-    async def _effect(self, message: AbstractIncomingMessage, decision: Decision) -> None:
+    async def _effect(
+        self, message: AbstractIncomingMessage, decision: Decision
+    ) -> datetime | None:
+        """Publish what the decision needs; for a route, when its publish was confirmed."""
         publisher = self._require_publisher()
         if isinstance(decision, Route):
             await publisher.publish(
@@ -159,7 +165,7 @@ class RouterService:
                 message_id=str(decision.claims.jti),
                 headers={SENDER_HEADER: decision.claims.iss},
             )
-            return
+            return self._core.clock()  # the clock that judged iat and exp: one time base
         await publisher.publish(
             "",
             self._topology.refused_queue,
@@ -170,6 +176,22 @@ class RouterService:
         log.info("router.refused", reason=decision.reason, rule=decision.rule)
         if decision.claims is not None:
             await self._send_refusal_receipt(decision.claims, decision.reason)
+        return None
+
+    def _count(
+        self, message: AbstractIncomingMessage, decision: Decision, confirmed_at: datetime | None
+    ) -> None:
+        """Count a decision in the metrics once its effect is published and the message acked.
+
+        A duplicate was counted on its first pass, unless it comes back through the router's
+        own retry: a message is retried instead of acked, so that first pass counted nothing
+        (the ledger had recorded it, then a publish failed)."""
+        if decision.duplicate and message.exchange != self._topology.requeue:
+            return
+        if isinstance(decision, Refuse):
+            metrics.count_refused(decision.claims, decision.reason)
+        elif confirmed_at is not None:
+            metrics.count_routed(decision.claims, confirmed_at)
 
     async def _send_refusal_receipt(self, claims: OuterClaims, reason: str) -> None:
         """Also on a duplicate: the first receipt may be the one that was never published.

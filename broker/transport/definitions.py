@@ -4,6 +4,15 @@ One user per agency, named like its routing word (`school.3304000`), may only pu
 ingress exchange with its own routing key (topic permission) and consume its own queue. Users
 carry no password hash: production authenticates agencies by client certificate (EXTERNAL);
 a development broker can set passwords with `rabbitmqctl change_password`.
+
+Two users serve the hub itself. `cme-router` (ROUTER_USER) declares the topology and moves
+messages between the hub's queues. `cme-gateway` (GATEWAY_USER) is the HTTPS gateway: it
+authenticates agencies that cannot speak AMQP (client certificate, per agency) and relays for
+them, so it may publish to the ingress with any sender's routing key and read every agency's
+inbox, and configure nothing. The router trusts it to publish on behalf of others only when it
+is listed in `CME_AMQP_TRUSTED_PUBLISHERS`; even then the envelope's signature, not the AMQP
+user, proves the sender, and the gateway holds no key that opens a payload, so a compromised
+gateway can delay or drop messages but can neither read nor forge them.
 """
 
 import re
@@ -12,6 +21,7 @@ from typing import Any
 from broker.transport.topology import Topology, routing_word
 
 ROUTER_USER = "cme-router"
+GATEWAY_USER = "cme-gateway"
 
 
 def _exact(name: str) -> str:
@@ -41,6 +51,31 @@ def agency_topic_permissions(topology: Topology, agency: str, vhost: str) -> lis
             "vhost": vhost,
             "exchange": topology.ingress,
             "write": _exact(topology.ingress_key(agency)),
+            "read": "^$",
+        }
+    ]
+
+
+def gateway_permissions(topology: Topology, vhost: str) -> dict[str, Any]:
+    """configure nothing; write only the ingress exchange; read every agency's inbox
+    (`cme.q.<kind>.<code>`), but no dead-letter, router, wait or refused queue."""
+    return {
+        "user": GATEWAY_USER,
+        "vhost": vhost,
+        "configure": "^$",
+        "write": _exact(topology.ingress),
+        "read": f"^{re.escape(topology.prefix)}\\.q\\.[^.]+\\.[^.]+$",
+    }
+
+
+def gateway_topic_permissions(topology: Topology, vhost: str) -> list[dict[str, Any]]:
+    """Any sender's ingress key (`in.<kind>.<code>`, one word each), nothing else."""
+    return [
+        {
+            "user": GATEWAY_USER,
+            "vhost": vhost,
+            "exchange": topology.ingress,
+            "write": "^in\\.[^.]+\\.[^.]+$",
             "read": "^$",
         }
     ]
@@ -97,7 +132,7 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
         _binding(topology.deliver, topology.agency_queue(a), routing_word(a), vhost)
         for a in agencies
     ]
-    users = [ROUTER_USER, *(routing_word(a) for a in agencies)]
+    users = [ROUTER_USER, GATEWAY_USER, *(routing_word(a) for a in agencies)]
     return {
         "rabbitmq_version": "3.10",
         "vhosts": [{"name": vhost}],
@@ -119,10 +154,12 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
                 "write": f"^({re.escape(topology.prefix)}\\..*|amq\\.default)$",
                 "read": _prefixed(topology),
             },
+            gateway_permissions(topology, vhost),
             *(agency_permissions(topology, a, vhost) for a in agencies),
         ],
         "topic_permissions": [
-            t for a in agencies for t in agency_topic_permissions(topology, a, vhost)
+            *gateway_topic_permissions(topology, vhost),
+            *(t for a in agencies for t in agency_topic_permissions(topology, a, vhost)),
         ],
         "exchanges": [
             {

@@ -46,6 +46,7 @@ from broker.ledger import LedgerEvent
 from broker.router.service import REASON_HEADER
 from broker.transport.declare import declare_topology
 from broker.transport.definitions import (
+    GATEWAY_USER,
     ROUTER_USER,
     agency_permissions,
     agency_topic_permissions,
@@ -702,7 +703,7 @@ async def test_exported_definitions_import_into_rabbitmq(
     topology = Topology()
     document = definitions(topology, agencies, vhost)
     users = [u["name"] for u in document["users"]]
-    assert users == [ROUTER_USER, *(routing_word(a) for a in agencies)]
+    assert users == [ROUTER_USER, GATEWAY_USER, *(routing_word(a) for a in agencies)]
     assert {u["password_hash"] for u in document["users"]} == {""}
     claim_users(users)  # leftovers of an earlier run are imported over and deleted below
     # rabbitmqctl runs as the broker's OS user: it cannot read pytest's private temporary

@@ -13,10 +13,13 @@ import pytest
 
 from broker.transport.declare import declare_topology
 from broker.transport.definitions import (
+    GATEWAY_USER,
     ROUTER_USER,
     agency_permissions,
     agency_topic_permissions,
     definitions,
+    gateway_permissions,
+    gateway_topic_permissions,
 )
 from broker.transport.topology import (
     DELIVERY_LIMIT,
@@ -359,11 +362,15 @@ class RecordingChannel:
 # -- users and permissions ----------------------------------------------------------------------
 
 
-def test_one_user_per_agency_plus_the_router_and_no_password_hashes(
+def test_one_user_per_agency_plus_the_router_and_gateway_and_no_password_hashes(
     document: dict[str, Any],
 ) -> None:
     users = document["users"]
-    assert [u["name"] for u in users] == [ROUTER_USER, *(routing_word(a) for a in AGENCIES)]
+    assert [u["name"] for u in users] == [
+        ROUTER_USER,
+        GATEWAY_USER,
+        *(routing_word(a) for a in AGENCIES),
+    ]
     assert all(u["password_hash"] == "" and u["tags"] == [] for u in users)
     assert all(set(u) == {"name", "password_hash", "hashing_algorithm", "tags"} for u in users)
     assert 'password"' not in json.dumps(document)  # no clear-text password field anywhere
@@ -461,3 +468,45 @@ def test_permissions_follow_the_vhost_and_prefix() -> None:
     assert not permits(school["read"], "cme.q.school.3304000")
     assert permits(school["write"], "t9.ingress")
     assert not permits(school["write"], "cme.ingress")
+
+
+def test_gateway_permissions(document: dict[str, Any]) -> None:
+    """The HTTPS gateway relays for agencies: configure nothing; write only the ingress; read
+    every agency's inbox and nothing else (no dead letters, router, wait or refused queue)."""
+    permission = gateway_permissions(T, VHOST)
+    assert permission in document["permissions"]
+    assert permission["user"] == GATEWAY_USER
+    inboxes = {T.agency_queue(a) for a in AGENCIES}
+    names = [*_all_names(document), "cme.q.new.agency", "cme.q.x", "xcme.q.la.330", "t9.q.la.330"]
+    for name in names:
+        assert not permits(permission["configure"], name), name
+        assert permits(permission["write"], name) == (name == T.ingress), name
+        assert permits(permission["read"], name) == (
+            name in inboxes or name == "cme.q.new.agency"
+        ), name
+
+
+def test_gateway_topic_permissions_allow_any_sender_on_the_ingress_only(
+    document: dict[str, Any],
+) -> None:
+    (ingress,) = gateway_topic_permissions(T, VHOST)
+    assert ingress in document["topic_permissions"]
+    assert (ingress["user"], ingress["exchange"], ingress["read"]) == (
+        GATEWAY_USER,
+        T.ingress,
+        "^$",
+    )
+    for agency in [*AGENCIES, "police:01", "early_years:EY123456"]:
+        assert permits(ingress["write"], T.ingress_key(agency)), agency
+    for key in ["in", "in.la", "in.la.330.x", "xin.la.330", "out.la.330", "in.#", "1s.cme.router"]:
+        assert not permits(ingress["write"], key), key
+
+
+def test_gateway_permissions_follow_the_prefix() -> None:
+    other = Topology(prefix="t9")
+    permission = gateway_permissions(other, "/")
+    assert permits(permission["read"], "t9.q.school.3304000")
+    assert not permits(permission["read"], "cme.q.school.3304000")
+    assert not permits(permission["read"], "t9.q.school.3304000.dlq")
+    assert permits(permission["write"], "t9.ingress")
+    assert not permits(permission["write"], "cme.ingress")
