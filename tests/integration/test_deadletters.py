@@ -15,14 +15,14 @@ from aio_pika.abc import AbstractIncomingMessage
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from broker.cli.deadletters import (
+from broker.cli.main import app
+from broker.deadletters import (
     NoSuchQueue,
     list_dead_letters,
     replay_dead_letters,
     replay_headers,
     resolve_queue,
 )
-from broker.cli.main import app
 from broker.envelope import Opened
 from broker.router.core import Decision
 from broker.router.service import PUBLISHER_HEADER, SENDER_HEADER
