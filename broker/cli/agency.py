@@ -69,13 +69,15 @@ def add(
 
 
 @agency_app.command("list")
-def list_agencies() -> None:
+def list_agencies(
+    full: Annotated[bool, typer.Option("--full", help="Whole kids (to revoke one)")] = False,
+) -> None:
     """List agencies with their current keys."""
     snapshot = container().snapshot()
     table = Table("id", "name", "home LA", "status", "keys (use:kid:status)")
     for agency in snapshot.agencies():
         keys = [
-            f"{k.use}:{k.kid[:12]}…:{k.status}"
+            f"{k.use}:{k.kid if full else k.kid[:12] + '…'}:{k.status}"
             + (f" until {k.not_after:%Y-%m-%d}" if k.not_after else "")
             for k in snapshot.public_keys()
             if k.agency_id == agency.id
@@ -114,6 +116,17 @@ def reinstate(agency_id: str) -> None:
 def revoke(agency_id: str) -> None:
     """Revoke an agency and all its keys, with immediate effect."""
     _set_status(agency_id, AgencyStatus.REVOKED)
+
+
+@agency_app.command("revoke-key")
+def revoke_key(
+    kid: Annotated[str, typer.Argument(help="The key's kid (see `agency list --full`)")],
+) -> None:
+    """Revoke one key with immediate effect (a compromised key), leaving the agency's other
+    keys in use: rotate first so the agency has a new one."""
+    with refusals():
+        container().directory_store.revoke_key(kid)
+    console.print(f"revoked key {kid}")
 
 
 @directory_app.command("export")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from broker.agreements import AgreementBook, AgreementDocumentError, load_agreements
-from broker.cli.context import console, err_console
+from broker.cli.context import console, container, err_console
 
 agreements_app = typer.Typer(help="Data sharing agreements.", no_args_is_help=True)
 
@@ -52,10 +52,16 @@ def _tables(book: AgreementBook, now: datetime) -> list[Table]:
 @agreements_app.command("check")
 def check(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Directory of agreement documents (*.yaml, *.json)")
-    ] = Path("deploy/agreements"),
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Directory of agreement documents (*.yaml, *.json); default: the router's "
+            "(CME_AGREEMENTS_DIR, or the shipped deploy/agreements)",
+        ),
+    ] = None,
 ) -> None:
     """Validate every agreement document and list what each permits (exit 2 if invalid)."""
+    directory = directory or container().settings.resolved_agreements_dir
     try:
         book = load_agreements(directory)
     except AgreementDocumentError as exc:

@@ -153,14 +153,17 @@ def _inbox(mailbox: Mailbox) -> Inbox:
     )
 
 
-@router.get("/inbox", summary="Messages for the caller", responses=PROTECTED)
+MAILBOX_ERRORS = {409: _error("the agency reads its messages over AMQP"), **PROTECTED}
+
+
+@router.get("/inbox", summary="Messages for the caller", responses=MAILBOX_ERRORS)
 async def inbox(agency: Caller, service: Service, limit: Limit = 20) -> Inbox:
     """Unacknowledged messages (receipts included), oldest first. The same messages are
     listed again until acknowledged."""
     return _inbox(await service.mailbox(agency, limit, None))
 
 
-@router.get("/receipts", summary="Receipts for the caller's messages", responses=PROTECTED)
+@router.get("/receipts", summary="Receipts for the caller's messages", responses=MAILBOX_ERRORS)
 async def receipts(agency: Caller, service: Service, limit: Limit = 20) -> Inbox:
     """Only the receipts among the unacknowledged messages (signed by the recipient, or by
     the hub for a refusal); acknowledge them like any message."""

@@ -180,10 +180,15 @@ async def _observe(
     return response
 
 
+HEALTH_DESCRIPTION = "A CME hub router replica: health, readiness and Prometheus metrics."
+
+
 def _base_app(
-    title: str, lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None,
 ) -> FastAPI:
-    app = FastAPI(title=title, version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -210,7 +215,7 @@ def create_gateway_app(
             await pump
             await service.close()
 
-    app = _base_app("CME hub gateway", lifespan)
+    app = _base_app("CME hub gateway", DESCRIPTION, lifespan)
     app.state.gateway = service
     app.state.gatekeeper = gatekeeper
     app.include_router(api_router)
@@ -221,6 +226,6 @@ def create_gateway_app(
 
 def create_health_app(probes: Probes) -> FastAPI:
     """Health and metrics only (a router replica without the gateway)."""
-    app = _base_app("CME hub router", None)
+    app = _base_app("CME hub router", HEALTH_DESCRIPTION, None)
     app.include_router(health_router(probes))
     return app

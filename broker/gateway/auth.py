@@ -64,7 +64,7 @@ def make_assertion(
     lifetime: timedelta = timedelta(minutes=2),
 ) -> str:
     """A client assertion for `agency_id`, signed with its signing key (`key.kid` must be the
-    kid the directory holds). For Python agencies, tests and `cme-broker gateway assertion`."""
+    kid the directory holds). For Python agencies and tests."""
     issued = int(now.timestamp())
     claims = {
         "iss": agency_id,

@@ -16,7 +16,11 @@ from uuid import UUID
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
 from aiormq.exceptions import ChannelNotFoundEntity
 
 from broker.envelope.jose import b64url_decode, strict_json
@@ -44,7 +48,7 @@ class AmqpRelay:
         self._lock = asyncio.Lock()
         self._connection: AbstractRobustConnection | None = None
         self._publisher: Publisher | None = None
-        self._taker: AbstractChannel | None = None
+        self._taker: AbstractRobustChannel | None = None
         self._failed_at = 0.0
 
     async def publish(self, sender: str, message_id: str, wire: str) -> None:
@@ -74,8 +78,10 @@ class AmqpRelay:
         interrupted = False
         try:
             async with asyncio.timeout(self._timeout):
+                # robust=False: a robust channel would hand back its cached declaration,
+                # with a stale consumer count.
                 queue = await taker.declare_queue(
-                    self._topology.agency_queue(agency_id), passive=True
+                    self._topology.agency_queue(agency_id), passive=True, robust=False
                 )
                 if queue.declaration_result.consumer_count:
                     raise AgencyUsesAmqp("this agency reads its messages over AMQP")
@@ -136,7 +142,7 @@ class AmqpRelay:
                 self._publisher = Publisher(channel, self._timeout)
             return self._publisher
 
-    async def _taking(self) -> AbstractChannel:
+    async def _taking(self) -> AbstractRobustChannel:
         async with self._lock:
             connection = await self._connected()
             if self._taker is None:
@@ -168,7 +174,7 @@ class AmqpRelay:
             raise HubUnavailable("the hub is not reachable") from None
         return self._connection
 
-    async def _open(self, opening: Awaitable[AbstractChannel]) -> AbstractChannel:
+    async def _open(self, opening: Awaitable[AbstractRobustChannel]) -> AbstractRobustChannel:
         try:
             async with asyncio.timeout(self._timeout):
                 return await opening

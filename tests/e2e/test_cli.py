@@ -38,6 +38,10 @@ def test_agency_lifecycle(cli: Cli) -> None:
     assert "new kids" in cli("agency", "rotate-keys", "school:3304000")
     assert "suspended" in cli("agency", "suspend", "health:M85001")
     assert "active" in cli("agency", "reinstate", "health:M85001")
+    kid = re.search(r"sig:(\S+):active", cli("agency", "list", "--full"))
+    assert kid, "no active signing key listed"
+    assert f"revoked key {kid.group(1)}" in cli("agency", "revoke-key", kid.group(1))
+    assert f"sig:{kid.group(1)}:revoked" in cli("agency", "list", "--full")
     assert "revoked" in cli("agency", "revoke", "health:M85001")
     listing = cli("agency", "list")
     assert "school:3304000" in listing

@@ -697,3 +697,13 @@ def test_cli_check_exits_2_naming_the_file_and_field(tmp_path: Path) -> None:
     assert "flows.0.message_types.0" in result.output
     assert "cme.teleport" not in result.output
     assert "at least 1 item" not in result.output  # the item's error, not its list's echo
+
+
+def test_cli_check_reads_the_routers_agreements_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, "bad.yaml", _document(flow={"message_types": ["cme.teleport"]}))
+    monkeypatch.setenv("CME_AGREEMENTS_DIR", str(tmp_path))
+    result = CliRunner().invoke(agreements_app, ["check"])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output

@@ -183,3 +183,8 @@ async def test_an_agency_that_reads_over_amqp_is_not_served_a_mailbox(world: Gat
     response = await world.http.get("/v1/inbox", headers=world.auth(LA))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "agency_uses_amqp"
+    # Checked at every poll, not once: health polls, then starts an AMQP client of its own.
+    assert (await world.http.get("/v1/inbox", headers=world.auth(HEALTH))).status_code == 200
+    await world.hub.start_client(HEALTH)
+    later = await world.http.get("/v1/inbox", headers=world.auth(HEALTH))
+    assert later.status_code == 409
