@@ -18,10 +18,9 @@ import pytest
 
 from broker.app import Container
 from broker.directory.model import KeyUse
-from broker.envelope import Draft
 from broker.gateway.auth import make_assertion
 from broker.settings import Settings
-from schemas.examples import example_justification, example_payload
+from tests.integration.hub_harness import example_draft
 
 SCHOOL, LA = "school:3304000", "la:330"
 CME_BROKER = Path(sys.executable).parent / "cme-broker"
@@ -82,13 +81,7 @@ def _start(container: Container, rabbitmq_url: str) -> tuple[subprocess.Popen[by
 
 def _submit(container: Container, url: str) -> tuple[str, httpx.Response]:
     """A deletion return from the school, over HTTPS; its message id and the answer."""
-    draft = Draft(
-        LA,
-        "school.deletion_return",
-        example_payload("school.deletion_return", sender=SCHOOL, recipient=LA),
-        example_justification("school.deletion_return", sender=SCHOOL, recipient=LA),
-    )
-    sealed = container.sealer(SCHOOL).seal(draft)
+    sealed = container.sealer(SCHOOL).seal(example_draft(SCHOOL, LA, "school.deletion_return"))
     kid = container.snapshot().current_key(SCHOOL, KeyUse.SIG, container.clock()).kid
     key = container.keystore.load(SCHOOL, kid)
     token = make_assertion(SCHOOL, key, container.settings.hub_id, container.clock())

@@ -31,6 +31,16 @@ SCHOOL, LA, HEALTH, HOUSING, SOCIAL_CARE = (
 AREA = (SCHOOL, LA, HEALTH, HOUSING, SOCIAL_CARE)
 
 
+def example_draft(sender: str, recipient: str, message_type: str) -> Draft:
+    """The example message of this type, with its example justification."""
+    return Draft(
+        recipient,
+        message_type,
+        example_payload(message_type, sender=sender, recipient=recipient),
+        example_justification(message_type, sender=sender, recipient=recipient),
+    )
+
+
 async def eventually(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
     """Wait until `check()` holds, polling; fail after `timeout_s` (never a bare sleep)."""
     async with asyncio.timeout(timeout_s):
@@ -92,13 +102,7 @@ class Hub:
         return client
 
     def send_example(self, sender: str, recipient: str, message_type: str) -> Sealed:
-        draft = Draft(
-            recipient,
-            message_type,
-            example_payload(message_type, sender=sender, recipient=recipient),
-            example_justification(message_type, sender=sender, recipient=recipient),
-        )
-        return self.clients[sender].send(draft)
+        return self.clients[sender].send(example_draft(sender, recipient, message_type))
 
     async def stop(self) -> None:
         for client in self.clients.values():

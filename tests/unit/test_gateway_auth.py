@@ -5,10 +5,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from cryptography.x509.oid import NameOID
 from joserfc.jwk import OKPKey
 
 from broker.directory.model import (
@@ -27,6 +25,7 @@ from broker.gateway.auth import (
     make_assertion,
 )
 from broker.gateway.errors import Forbidden, Unauthenticated
+from tests.certificates import forwarded, issue, make_ca
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 SCHOOL = "school:3304001"
@@ -55,36 +54,15 @@ def _directory(
     return DirectorySnapshot([agency], [key])
 
 
-CA_KEY = Ed25519PrivateKey.generate()
-CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Synthetic agencies CA")])
-CA = (
-    x509.CertificateBuilder()
-    .subject_name(CA_NAME)
-    .issuer_name(CA_NAME)
-    .public_key(CA_KEY.public_key())
-    .serial_number(x509.random_serial_number())
-    .not_valid_before(NOW - timedelta(days=365))
-    .not_valid_after(NOW + timedelta(days=365))
-    .sign(CA_KEY, None)
-)
+CA_KEY, CA = make_ca(NOW)
 
 
 def _certificate(
     private: Ed25519PrivateKey, *, days: int = 30, issuer_key: Ed25519PrivateKey = CA_KEY
 ) -> str:
     """A client certificate for `private`'s public key, issued by the CA unless told."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "school.3304001")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(CA_NAME)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=10))
-        .not_valid_after(NOW + timedelta(days=days))
-        .sign(issuer_key, None)
-    )
-    return quote(certificate.public_bytes(Encoding.PEM).decode())
+    valid = (NOW - timedelta(days=10), NOW + timedelta(days=days))
+    return forwarded(issue(private.public_key(), issuer_key, valid, subject="school.3304001"))
 
 
 def test_an_assertion_proves_its_agency_once() -> None:

@@ -8,14 +8,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 
 from broker.app import Container
 from broker.directory.model import AgencyStatus, KeyUse
@@ -23,6 +20,7 @@ from broker.envelope.jose import b64url_decode
 from broker.gateway.api import CERT_HEADER
 from broker.ledger import LedgerEvent
 from broker.ledger.model import LedgerFilter
+from tests.certificates import forwarded, issue, make_ca
 from tests.integration.gateway.world import GatewayWorld, serving
 from tests.integration.hub_harness import HEALTH, HOUSING, LA, SCHOOL, Hub
 
@@ -188,12 +186,12 @@ async def test_a_forwarded_certificate_counts_only_when_trusted_and_from_our_ca(
 ) -> None:
     hub = Hub(tmp_path, rabbitmq_url)
     hub.add_agencies()
-    ca_key, ca = _ca()
+    ca_key, ca = make_ca(datetime.now(UTC))
     (tmp_path / "agencies-ca.pem").write_bytes(ca.public_bytes(Encoding.PEM))
-    forwarded = {CERT_HEADER: _client_certificate(hub, SCHOOL, ca_key, ca)}
+    header = {CERT_HEADER: _client_certificate(hub, SCHOOL, ca_key)}
     try:
         async with serving(hub.container.gateway_app()) as http:  # not trusted: ignored
-            _error(await http.get("/v1/inbox", headers=forwarded), 401, "unauthenticated")
+            _error(await http.get("/v1/inbox", headers=header), 401, "unauthenticated")
         trusting = Container(
             hub.container.settings.model_copy(
                 update={
@@ -203,51 +201,23 @@ async def test_a_forwarded_certificate_counts_only_when_trusted_and_from_our_ca(
             )
         )
         async with serving(trusting.gateway_app()) as http:
-            assert (await http.get("/v1/inbox", headers=forwarded)).status_code == 200
-            own_ca_key, own_ca = _ca()  # someone's own CA, with the school's public key
-            forged = {CERT_HEADER: _client_certificate(hub, SCHOOL, own_ca_key, own_ca)}
+            assert (await http.get("/v1/inbox", headers=header)).status_code == 200
+            # The same names, the school's public key, but signed by someone else's key.
+            own_ca_key, _own_ca = make_ca(datetime.now(UTC))
+            forged = {CERT_HEADER: _client_certificate(hub, SCHOOL, own_ca_key)}
             _error(await http.get("/v1/inbox", headers=forged), 401, "certificate_invalid")
     finally:
         await hub.delete_topology()
 
 
-def _ca() -> tuple[Ed25519PrivateKey, x509.Certificate]:
-    key = Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Synthetic agencies CA")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, None)
-    )
-    return key, certificate
-
-
-def _client_certificate(
-    hub: Hub, agency: str, ca_key: Ed25519PrivateKey, ca: x509.Certificate
-) -> str:
+def _client_certificate(hub: Hub, agency: str, ca_key: Ed25519PrivateKey) -> str:
     """A certificate for the agency's registered signing key, as nginx forwards it."""
     container = hub.container
     kid = container.snapshot().current_key(agency, KeyUse.SIG, container.clock()).kid
     private = container.keystore.load(agency, kid)
     public = Ed25519PublicKey.from_public_bytes(b64url_decode(private.as_dict()["x"]))
     now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "school.3304000")]))
-        .issuer_name(ca.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(ca_key, None)
-    )
-    return quote(certificate.public_bytes(Encoding.PEM).decode())
+    return forwarded(issue(public, ca_key, (now - timedelta(days=1), now + timedelta(days=30))))
 
 
 async def test_each_agency_has_its_own_rate_limit(tmp_path: Path, rabbitmq_url: str) -> None:

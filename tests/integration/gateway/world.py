@@ -10,10 +10,9 @@ import httpx
 from fastapi import FastAPI
 
 from broker.directory.model import KeyUse
-from broker.envelope import Draft, Sealed
+from broker.envelope import Sealed
 from broker.gateway.auth import make_assertion
-from schemas.examples import example_justification, example_payload
-from tests.integration.hub_harness import Hub
+from tests.integration.hub_harness import Hub, example_draft
 
 
 class GatewayWorld:
@@ -44,12 +43,7 @@ class GatewayWorld:
 
     def seal(self, sender: str, recipient: str, message_type: str) -> Sealed:
         """An envelope from `sender` (whose keys are in the hub's keystore in tests)."""
-        draft = Draft(
-            recipient,
-            message_type,
-            example_payload(message_type, sender=sender, recipient=recipient),
-            example_justification(message_type, sender=sender, recipient=recipient),
-        )
+        draft = example_draft(sender, recipient, message_type)
         return self.hub.container.sealer(sender).seal(draft)
 
     async def submit(self, sender: str, sealed: Sealed) -> httpx.Response:
