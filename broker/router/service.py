@@ -121,8 +121,10 @@ class RouterService:
 
     async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
         try:
-            decisions = self._decide(batch)  # reads the ledger: the database may be down
-            self._ledger.append_many([r for d in decisions for r in self._records_of(d)])
+            # In a worker thread: the database (and the signature checks) must not hold up the
+            # event loop, which meanwhile takes in the next batch and, under `cme-broker
+            # serve`, answers the gateway's requests. Batches are still decided one at a time.
+            decisions = await asyncio.to_thread(self._decide_and_record, batch)
         except TRANSIENT as exc:
             log.warning("router.retry", stage="ledger", error=type(exc).__name__)
             await asyncio.gather(*(self._retry(m) for m in batch))
@@ -139,8 +141,12 @@ class RouterService:
                 await message.ack()
                 self._count(message, decision, result)
 
-    def _decide(self, batch: list[AbstractIncomingMessage]) -> list[Decision]:
-        return self._core.decide_batch([(m.body, self._publisher_of(m)) for m in batch])
+    def _decide_and_record(self, batch: list[AbstractIncomingMessage]) -> list[Decision]:
+        """Decide (reads the ledger: the database may be down), then record every decision
+        in one transaction."""
+        decisions = self._core.decide_batch([(m.body, self._publisher_of(m)) for m in batch])
+        self._ledger.append_many([r for d in decisions for r in self._records_of(d)])
+        return decisions
 
     def _publisher_of(self, message: AbstractIncomingMessage) -> str | None:
         """The publishing AMQP user. A message back from a wait queue was republished by the
