@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         description="PEM file of the CA(s) that issue agencies' client certificates; required "
         "with gateway_trust_proxy_cert",
     )
+    gateway_mailbox_agencies: tuple[str, ...] | None = Field(
+        default=None,
+        description="agencies that poll their messages over HTTPS (JSON list); default: any "
+        "agency in development, none in production. Never list one that reads over AMQP",
+    )
     gateway_hub_timeout_s: float = Field(
         default=3.0, gt=0, le=30, description="longest the gateway waits for RabbitMQ"
     )
@@ -105,6 +110,13 @@ class Settings(BaseSettings):
         if self.amqp_trusted_publishers is not None:
             return frozenset(self.amqp_trusted_publishers)
         return frozenset({"guest"}) if self.environment is Environment.DEVELOPMENT else frozenset()
+
+    @property
+    def gateway_mailboxes(self) -> frozenset[str] | None:
+        """Agencies the gateway keeps mailboxes for; None: every agency (development)."""
+        if self.gateway_mailbox_agencies is not None:
+            return frozenset(self.gateway_mailbox_agencies)
+        return None if self.environment is Environment.DEVELOPMENT else frozenset()
 
     @property
     def resolved_gateway_audience(self) -> str:

@@ -153,7 +153,7 @@ def _inbox(mailbox: Mailbox) -> Inbox:
     )
 
 
-MAILBOX_ERRORS = {409: _error("the agency reads its messages over AMQP"), **PROTECTED}
+MAILBOX_ERRORS = {409: _error("the gateway keeps no mailbox for this agency"), **PROTECTED}
 
 
 @router.get("/inbox", summary="Messages for the caller", responses=MAILBOX_ERRORS)

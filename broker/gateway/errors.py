@@ -50,10 +50,11 @@ class Conflict(GatewayError):
     status = 409
 
 
-class AgencyUsesAmqp(GatewayError):
-    """The agency's own AMQP client consumes its queue: its mailbox is not served here."""
+class MailboxNotEnabled(GatewayError):
+    """The agency is not one the gateway keeps a mailbox for (it reads its queue over AMQP,
+    or has not been onboarded to the gateway): its messages are left on its queue."""
 
-    reason = "agency_uses_amqp"
+    reason = "mailbox_not_enabled"
     status = 409
 
 

@@ -60,6 +60,7 @@ def gateway_app_for(container: "Container") -> FastAPI:
         clock=container.clock,
         retention=timedelta(seconds=settings.max_message_lifetime_seconds),
         hub_timeout_s=settings.gateway_hub_timeout_s,
+        mailboxes=settings.gateway_mailboxes,
     )
     return create_gateway_app(
         GatewayService(parts),

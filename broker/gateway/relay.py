@@ -24,7 +24,7 @@ from aio_pika.abc import (
 from aiormq.exceptions import ChannelNotFoundEntity
 
 from broker.envelope.jose import b64url_decode, strict_json
-from broker.gateway.errors import AgencyUsesAmqp, HubUnavailable
+from broker.gateway.errors import HubUnavailable
 from broker.gateway.store import Delivery
 from broker.router.service import SENDER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher, PublishFailed
@@ -69,22 +69,17 @@ class AmqpRelay:
     async def take(self, agency_id: str, limit: int, deposit: Deposit) -> int:
         """Move up to `limit` messages from the agency's queue into its mailbox: `deposit`
         commits them, and only then are they acked (a crash in between redelivers them, and
-        the mailbox recognises them). Returns how many were taken.
-
-        `AgencyUsesAmqp` when an AMQP client consumes the queue: the gateway must not take
-        messages from under an endpoint that reads them itself."""
+        the mailbox recognises them). Returns how many were taken."""
         taker = await self._taking()
         messages: list[AbstractIncomingMessage] = []
         interrupted = False
         try:
             async with asyncio.timeout(self._timeout):
-                # robust=False: a robust channel would hand back its cached declaration,
-                # with a stale consumer count.
+                # Passive: the gateway may not create queues. robust=False: nothing for the
+                # robust channel to remember and re-declare.
                 queue = await taker.declare_queue(
                     self._topology.agency_queue(agency_id), passive=True, robust=False
                 )
-                if queue.declaration_result.consumer_count:
-                    raise AgencyUsesAmqp("this agency reads its messages over AMQP")
                 while len(messages) < limit:
                     message = await queue.get(no_ack=False, fail=False)
                     if message is None:

@@ -21,7 +21,13 @@ from broker.clock import Clock
 from broker.envelope import HeaderVerifier
 from broker.envelope.replay import SqlReplayCache
 from broker.errors import EnvelopeError
-from broker.gateway.errors import Forbidden, HubUnavailable, NotFound, Refused
+from broker.gateway.errors import (
+    Forbidden,
+    HubUnavailable,
+    MailboxNotEnabled,
+    NotFound,
+    Refused,
+)
 from broker.gateway.observe import MAILBOX_UNACKNOWLEDGED, REFUSED
 from broker.gateway.relay import AmqpRelay
 from broker.gateway.store import Delivery, GatewayStore
@@ -69,6 +75,10 @@ class GatewayParts:
     """How long published envelopes and acknowledged messages are remembered (the longest
     a message may live: after that the hub refuses it anyway)."""
     hub_timeout_s: float
+    mailboxes: frozenset[str] | None
+    """The agencies whose queue the gateway may take messages from (None: every agency, in
+    development). Never one that reads its queue over AMQP: what the gateway takes, its own
+    client would never see."""
 
 
 class GatewayService:
@@ -95,6 +105,8 @@ class GatewayService:
     async def mailbox(self, agency_id: str, limit: int, message_type: str | None) -> Mailbox:
         """Take what is waiting on the agency's queue into its mailbox, then list the
         mailbox. With RabbitMQ down the mailbox is still listed (`hub_reachable` False)."""
+        if self._parts.mailboxes is not None and agency_id not in self._parts.mailboxes:
+            raise MailboxNotEnabled("the gateway keeps no mailbox for this agency")
         store = self._parts.store
 
         async def deposit(deliveries: Sequence[Delivery]) -> None:

@@ -1,6 +1,7 @@
 """Settings: CME_ environment variables, defaults, and no placeholder secrets in production."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -53,3 +54,15 @@ def test_a_rejected_secret_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ValidationError) as refused:
         Settings()
     assert "short-secret-value" not in str(refused.value)
+
+
+def test_in_production_no_agency_has_a_gateway_mailbox_until_listed() -> None:
+    production: dict[str, Any] = {
+        "environment": "production",
+        "pseudonym_key": "p" * 40,
+        "rabbitmq_url": "amqp://cme-gateway@rabbit/",
+    }
+    assert Settings(**production).gateway_mailboxes == frozenset()
+    listed = Settings(**production, gateway_mailbox_agencies=["health:M85001"])
+    assert listed.gateway_mailboxes == frozenset({"health:M85001"})
+    assert Settings().gateway_mailboxes is None  # development: any agency

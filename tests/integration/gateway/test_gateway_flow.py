@@ -4,6 +4,7 @@ client on the same hub, and the router decides as for any AMQP sender."""
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,8 @@ from broker.gateway import service as service_module
 from broker.ledger import LedgerEvent
 from broker.receipts import receipt_draft
 from schemas.messages.receipt import ReceiptOutcome
-from tests.integration.gateway.world import GatewayWorld
-from tests.integration.hub_harness import HEALTH, LA, SCHOOL, eventually, receipt_of
+from tests.integration.gateway.world import GatewayWorld, serving
+from tests.integration.hub_harness import HEALTH, LA, SCHOOL, Hub, eventually, receipt_of
 
 
 async def _poll(world: GatewayWorld, agency: str, path: str, count: int) -> list[dict[str, object]]:
@@ -178,13 +179,21 @@ async def test_concurrent_polls_take_each_message_once(world_on: GatewayWorld) -
     assert rest.json()["messages"] == []
 
 
-async def test_an_agency_that_reads_over_amqp_is_not_served_a_mailbox(world: GatewayWorld) -> None:
-    # The LA's own AMQP client consumes its queue: the gateway must not take from under it.
-    response = await world.http.get("/v1/inbox", headers=world.auth(LA))
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "agency_uses_amqp"
-    # Checked at every poll, not once: health polls, then starts an AMQP client of its own.
-    assert (await world.http.get("/v1/inbox", headers=world.auth(HEALTH))).status_code == 200
-    await world.hub.start_client(HEALTH)
-    later = await world.http.get("/v1/inbox", headers=world.auth(HEALTH))
-    assert later.status_code == 409
+async def test_only_agencies_onboarded_to_the_gateway_have_a_mailbox(
+    tmp_path: Path, rabbitmq_url: str
+) -> None:
+    # The LA reads its queue over AMQP: a poll with its credentials must not take from it.
+    hub = Hub(tmp_path, rabbitmq_url, gateway_mailbox_agencies=(HEALTH,))
+    hub.add_agencies()
+    await hub.start(clients=[LA])
+    try:
+        async with serving(hub.container.gateway_app()) as http:
+            world = GatewayWorld(hub, hub.container.gateway_app(), http)
+            enquiry = hub.send_example(LA, HEALTH, "cme.locate_enquiry")
+            refused = await http.get("/v1/inbox", headers=world.auth(LA))
+            assert refused.status_code == 409
+            assert refused.json()["error"]["code"] == "mailbox_not_enabled"
+            [item] = await _poll(world, HEALTH, "/v1/inbox", 1)
+            assert item["message_id"] == str(enquiry.claims.jti)
+    finally:
+        await hub.stop()
