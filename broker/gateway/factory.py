@@ -20,7 +20,7 @@ from broker.gateway.auth import (
 from broker.gateway.health import Probes, database_probe
 from broker.gateway.ratelimit import AgencyRateLimiter
 from broker.gateway.relay import AmqpRelay
-from broker.gateway.service import GatewayParts, GatewayService
+from broker.gateway.service import GatewayParts, GatewayPolicy, GatewayService
 from broker.gateway.store import GatewayStore
 from broker.ledger import default_actor
 
@@ -58,9 +58,11 @@ def gateway_app_for(container: "Container") -> FastAPI:
         signed_directory=lambda: _signed_directory(container),
         replay_cache=replay_cache,
         clock=container.clock,
-        retention=timedelta(seconds=settings.max_message_lifetime_seconds),
-        hub_timeout_s=settings.gateway_hub_timeout_s,
-        mailboxes=settings.gateway_mailboxes,
+        policy=GatewayPolicy(
+            retention=timedelta(seconds=settings.max_message_lifetime_seconds),
+            hub_timeout_s=settings.gateway_hub_timeout_s,
+            mailboxes=settings.gateway_mailboxes,
+        ),
     )
     return create_gateway_app(
         GatewayService(parts),

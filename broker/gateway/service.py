@@ -61,6 +61,20 @@ class Mailbox:
 
 
 @dataclass(frozen=True)
+class GatewayPolicy:
+    """The gateway's settings."""
+
+    retention: timedelta
+    """How long published envelopes and acknowledged messages are remembered (the longest
+    a message may live: after that the hub refuses it anyway)."""
+    hub_timeout_s: float
+    mailboxes: frozenset[str] | None
+    """The agencies whose queue the gateway may take messages from (None: every agency, in
+    development). Never one that reads its queue over AMQP: what the gateway takes, its own
+    client would never see."""
+
+
+@dataclass(frozen=True)
 class GatewayParts:
     """The gateway's collaborators (built by the composition root)."""
 
@@ -71,14 +85,7 @@ class GatewayParts:
     signed_directory: Callable[[], str]
     replay_cache: SqlReplayCache
     clock: Clock
-    retention: timedelta
-    """How long published envelopes and acknowledged messages are remembered (the longest
-    a message may live: after that the hub refuses it anyway)."""
-    hub_timeout_s: float
-    mailboxes: frozenset[str] | None
-    """The agencies whose queue the gateway may take messages from (None: every agency, in
-    development). Never one that reads its queue over AMQP: what the gateway takes, its own
-    client would never see."""
+    policy: GatewayPolicy
 
 
 class GatewayService:
@@ -105,7 +112,8 @@ class GatewayService:
     async def mailbox(self, agency_id: str, limit: int, message_type: str | None) -> Mailbox:
         """Take what is waiting on the agency's queue into its mailbox, then list the
         mailbox. With RabbitMQ down the mailbox is still listed (`hub_reachable` False)."""
-        if self._parts.mailboxes is not None and agency_id not in self._parts.mailboxes:
+        allowed = self._parts.policy.mailboxes
+        if allowed is not None and agency_id not in allowed:
             raise MailboxNotEnabled("the gateway keeps no mailbox for this agency")
         store = self._parts.store
 
@@ -167,7 +175,7 @@ class GatewayService:
     async def _publish_outbox(self) -> None:
         # Rows younger than two hub timeouts may still be in the hands of the request that
         # staged them: leave those to it (the router would absorb a double publish anyway).
-        cutoff = self._parts.clock() - timedelta(seconds=2 * self._parts.hub_timeout_s)
+        cutoff = self._parts.clock() - timedelta(seconds=2 * self._parts.policy.hub_timeout_s)
         rows = await asyncio.to_thread(self._parts.store.unpublished, cutoff)
         confirmed: list[int] = []
         for row in rows:
@@ -180,7 +188,7 @@ class GatewayService:
         await asyncio.to_thread(self._parts.store.mark_published, confirmed)
 
     def _purge(self) -> None:
-        before = self._parts.clock() - self._parts.retention
+        before = self._parts.clock() - self._parts.policy.retention
         forgotten = self._parts.store.purge(before)
         expired = self._parts.replay_cache.purge_expired()
         log.info("gateway.purged", messages=forgotten, assertions=expired)
