@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from adapters.housing.settings import HousingSettings
+from adapters.social_care.settings import SocialCareSettings
 from broker.db import normalise_url
 from broker.settings import Settings
 
@@ -66,3 +68,43 @@ def test_in_production_no_agency_has_a_gateway_mailbox_until_listed() -> None:
     listed = Settings(**production, gateway_mailbox_agencies=["health:M85001"])
     assert listed.gateway_mailboxes == frozenset({"health:M85001"})
     assert Settings().gateway_mailboxes is None  # development: any agency
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"records_table": "tenancies"}, "set together"),  # a table without its database
+        ({"records_database_url": "sqlite:///x.db"}, "set together"),  # and the reverse
+        (
+            {
+                "records_csv": "x.csv",
+                "records_database_url": "sqlite:///x.db",
+                "records_table": "t",
+            },
+            "not both",
+        ),
+    ],
+)
+def test_a_responders_records_come_from_one_source(given: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        HousingSettings(**given)
+    with pytest.raises(ValidationError, match=problem):
+        SocialCareSettings(**given)
+
+
+def test_a_responder_reads_its_configured_records(tmp_path: Path) -> None:
+    calls: list[tuple[str, ...]] = []
+    csv_settings = HousingSettings(records_csv=tmp_path / "x.csv")
+    assert csv_settings.read_records(lambda p: calls.append(("csv", p.name)), _no_sql) is None
+    sql = SocialCareSettings(records_database_url="sqlite:///x.db", records_table="children")
+    sql.read_records(_no_csv, lambda url, table: calls.append(("sql", url, table)))
+    assert calls == [("csv", "x.csv"), ("sql", "sqlite:///x.db", "children")]
+    assert HousingSettings().read_records(_no_csv, _no_sql) is None
+
+
+def _no_csv(_path: Path) -> None:
+    raise AssertionError("no CSV is configured")
+
+
+def _no_sql(_url: str, _table: str) -> None:
+    raise AssertionError("no table is configured")
