@@ -1,9 +1,7 @@
 """`cme-broker cases ...` and `cme-broker desk run`: the CME team's command line. No logic here:
 every command calls the desk's Python API (`CmeDesk`, `CaseRegister`)."""
 
-import asyncio
 import getpass
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from adapters.la.rules import ClosureEvidence
 from adapters.la.settings import DeskSettings
 from broker.cli.context import console, container, err_console
 from broker.errors import BrokerError
+from broker.runtime import run_until_signalled
 from schemas.case import ClosureOutcome
 
 cases_app = typer.Typer(help="The CME tracking list: cases, their timelines, closing.")
@@ -206,15 +205,9 @@ def run(
 ) -> None:
     """Consume the desk's queue and sweep periodically until interrupted (SIGINT/SIGTERM)."""
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_desk(_app(), stop, sweep_every)
-
     with _refusals():
-        asyncio.run(main())
+        app = _app()
+        run_until_signalled(lambda stop: run_desk(app, stop, sweep_every))
 
 
 @report_app.command("termly")

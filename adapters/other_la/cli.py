@@ -1,7 +1,6 @@
 """`cme-broker peer ...`: join this LA hub to a neighbouring LA's hub."""
 
 import asyncio
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from adapters.other_la.bridge import Bridge, HubEnd
 from adapters.other_la.federation import adopt_peer_directory
 from broker.cli.context import console, container, refusals
 from broker.directory.export import import_directory
+from broker.runtime import run_until_signalled
 from broker.transport.topology import Topology
 
 peer_app = typer.Typer(help="Federation with a neighbouring LA's hub (directory and bridge).")
@@ -64,14 +64,10 @@ def bridge(
     here = HubEnd(app.settings.rabbitmq_url.get_secret_value(), app.topology)
     there = HubEnd(peer_url, Topology(peer_prefix))
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    async def main(stop: asyncio.Event) -> None:
         await asyncio.gather(
             Bridge(here, there, theirs).run(stop), Bridge(there, here, ours).run(stop)
         )
 
     console.print(f"bridging {len(theirs)} agencies of LA {peer_la} and {len(ours)} of ours")
-    asyncio.run(main())
+    run_until_signalled(main)

@@ -6,7 +6,6 @@ Exit status: 0 done; 1 done, but some rows were refused (each listed with its li
 """
 
 import asyncio
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from adapters.school.store import DeletionState
 from adapters.school.watch import Picked
 from broker.cli.context import console, container, err_console
 from broker.errors import BrokerError
+from broker.runtime import run_until_signalled
 from schemas.domain import DeletionGround
 
 school_app = typer.Typer(help="A school's adapter: statutory returns from the MIS's exports.")
@@ -126,14 +126,7 @@ def _run(app: SchoolApp, directory: Path | None) -> None:
 
     watcher = app.watcher(directory, show) if directory is not None else None
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_school(app, stop, watcher)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: run_school(app, stop, watcher))
 
 
 @school_app.command("watch")

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from broker.app import Container
 from broker.cli.context import console, container, err_console, refusals
 from broker.router.service import RouterService
+from broker.runtime import run_until_signalled
 from broker.transport.definitions import definitions
 
 router_app = typer.Typer(help="The hub's router.", no_args_is_help=True)
@@ -25,14 +25,10 @@ def run(
     app = container()
     with refusals():
         service = app.router_service(actor)
-        asyncio.run(_serve(app, service))
+        run_until_signalled(lambda stop: _serve(app, service, stop))
 
 
-async def _serve(app: Container, service: RouterService) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _serve(app: Container, service: RouterService, stop: asyncio.Event) -> None:
     await app.declare_topology()
     err_console.print("router running; Ctrl-C to stop")
     await service.run(stop)

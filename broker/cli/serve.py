@@ -3,7 +3,6 @@ or either alone), with health, readiness and metrics on one port."""
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from aiormq.exceptions import AMQPError
 
 from broker.app import Container
 from broker.cli.context import container, err_console, refusals
+from broker.runtime import run_until_signalled
 
 log = structlog.get_logger(__name__)
 GRACE_S = 30
@@ -43,14 +43,14 @@ def serve(
         raise typer.BadParameter("nothing to run: drop --no-router or --no-gateway")
     app = container()
     with refusals():
-        asyncio.run(_serve(app, host, port, router=router, gateway=gateway))
+        run_until_signalled(
+            lambda stop: _serve(app, stop, host, port, router=router, gateway=gateway)
+        )
 
 
-async def _serve(app: Container, host: str, port: int, *, router: bool, gateway: bool) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _serve(
+    app: Container, stop: asyncio.Event, host: str, port: int, *, router: bool, gateway: bool
+) -> None:
     http_app = app.gateway_app() if gateway else app.health_app()
     config = uvicorn.Config(
         http_app,

@@ -22,8 +22,9 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aio_pika.exceptions import MessageProcessError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, delete, insert, select, update
+from sqlmodel import Session, col, delete, select
 
+from broker.client import queries
 from broker.client.tables import InboxRow, OutboxRow
 from broker.clock import Clock, utc_now
 from broker.directory.tables import as_utc
@@ -125,7 +126,9 @@ class AgencyClient:
             for one in sealed
         ]
         if rows:
-            session.execute(insert(OutboxRow), rows)
+            # Core, on the session's connection: the ORM's bulk insert machinery cost more
+            # than the insert itself (one message per transaction is the common case).
+            session.connection().execute(queries.STAGE, rows)
         return sealed
 
     def send(self, draft: Draft) -> Sealed:
@@ -228,31 +231,22 @@ class AgencyClient:
     async def _publish_batch(self, limit: int = 200) -> int:
         """Publish the oldest staged rows concurrently (confirms arrive together), then record
         every confirmed one in one commit; a failed row stays staged for the next round."""
-        with Session(self._engine) as session:
-            query = (
-                select(OutboxRow)
-                .where(OutboxRow.agency_id == self.agency_id, col(OutboxRow.published_at).is_(None))
-                .order_by(col(OutboxRow.id))
-                .limit(limit)
-            )
-            rows = session.exec(query).all()
+        with self._engine.connect() as connection:
+            wanted = {"agency": self.agency_id, "limit": limit}
+            rows = connection.execute(queries.UNPUBLISHED, wanted)
+            staged = [queries.StagedRow._make(row) for row in rows]
         results = await asyncio.gather(
-            *(self._publish_row(row) for row in rows), return_exceptions=True
+            *(self._publish_row(row) for row in staged), return_exceptions=True
         )
-        confirmed = [r.id for r, result in zip(rows, results, strict=True) if result is None]
+        confirmed = [r.id for r, result in zip(staged, results, strict=True) if result is None]
         if confirmed:
-            with Session(self._engine) as session:
-                session.execute(
-                    update(OutboxRow)
-                    .where(col(OutboxRow.id).in_(confirmed))
-                    .values(published_at=self._clock())
-                )
-                session.commit()
-        if len(confirmed) < len(rows):
-            raise PublishFailed(f"{len(rows) - len(confirmed)} of {len(rows)} not confirmed")
-        return len(rows)
+            with self._engine.begin() as connection:
+                connection.execute(queries.PUBLISHED, {"ids": confirmed, "at": self._clock()})
+        if len(confirmed) < len(staged):
+            raise PublishFailed(f"{len(staged) - len(confirmed)} of {len(staged)} not confirmed")
+        return len(staged)
 
-    async def _publish_row(self, row: OutboxRow) -> None:
+    async def _publish_row(self, row: queries.StagedRow) -> None:
         await self._require_publisher().publish(
             self._topology.ingress,
             self._topology.ingress_key(self.agency_id),
@@ -347,7 +341,8 @@ class AgencyClient:
             # Writing first opens the transaction, so on SQLite (pysqlite) the savepoints
             # below nest inside it (a RELEASE of an outermost savepoint would commit).
             now = self._clock()
-            session.execute(insert(InboxRow), [self._inbox_row(one, now) for one in fresh])
+            rows = [self._inbox_row(one, now) for one in fresh]
+            session.connection().execute(queries.RECEIVE, rows)
         failed: set[int] = set()
         for one in fresh:
             try:
@@ -391,10 +386,9 @@ class AgencyClient:
 
     def _already_received(self, session: Session, opened: list[Opened]) -> set[tuple[str, str]]:
         ids = [str(o.claims.jti) for o in opened]
-        query = select(InboxRow.sender, InboxRow.message_id).where(
-            InboxRow.agency_id == self.agency_id, col(InboxRow.message_id).in_(ids)
-        )
-        return {(sender, message_id) for sender, message_id in session.exec(query)}
+        wanted = {"agency": self.agency_id, "ids": ids}
+        rows = session.connection().execute(queries.RECEIVED, wanted)
+        return {(sender, message_id) for sender, message_id in rows}
 
     async def _back_off_and_requeue(self, message: AbstractIncomingMessage) -> None:
         """Wait, then give the message back; the queue's delivery limit dead-letters it after
@@ -415,18 +409,23 @@ class AgencyClient:
     def _record_receipt(self, session: Session, receipt: WireModel) -> None:
         entries = receipt.receipts if isinstance(receipt, ReceiptV2) else (receipt,)
         by_id = {str(e.message_id): e for e in entries if isinstance(e, ReceiptV1)}
-        query = select(OutboxRow).where(
-            OutboxRow.agency_id == self.agency_id, col(OutboxRow.message_id).in_(by_id)
-        )
-        rows = session.exec(query).all()
-        if len(rows) != len(by_id):
-            log.warning("inbox.receipt_for_unknown_message", count=len(by_id) - len(rows))
-        for row in rows:
-            entry = by_id[row.message_id]
-            row.receipt_outcome = entry.outcome.value
-            row.receipt_reason = entry.reason_code
-            row.receipt_at = entry.received_at
-            session.add(row)
+        connection = session.connection()
+        wanted = {"agency": self.agency_id, "ids": list(by_id)}
+        known = set(connection.execute(queries.SENT, wanted).scalars())
+        if len(known) != len(by_id):
+            log.warning("inbox.receipt_for_unknown_message", count=len(by_id) - len(known))
+        if known:
+            outcomes = [
+                {
+                    "agency": self.agency_id,
+                    "message": message_id,
+                    "outcome": by_id[message_id].outcome.value,
+                    "reason": by_id[message_id].reason_code,
+                    "at": by_id[message_id].received_at,
+                }
+                for message_id in known
+            ]
+            connection.execute(queries.RECEIPTED, outcomes)
 
     def _answer_refusal(self, claims: OuterClaims, reason: str) -> None:
         if claims.cme_type == RECEIPT:
@@ -466,18 +465,15 @@ class AgencyClient:
         is given up with a log line, so it never holds up the receipts owed to others.
         Returns how many messages were answered."""
         with Session(self._engine) as session:
-            query = (
-                select(InboxRow)
-                .where(InboxRow.agency_id == self.agency_id, col(InboxRow.receipt_due))
-                .limit(limit)
-            )
-            rows = session.exec(query).all()
-            if not rows:
+            connection = session.connection()
+            wanted = {"agency": self.agency_id, "limit": limit}
+            due = [queries.DueRow._make(r) for r in connection.execute(queries.DUE, wanted)]
+            if not due:
                 return 0
             role, now = self._settings.decided_by_role, self._clock()
             sealer, answered = self._sealer(), 0
             drafts = batch_receipt_drafts(
-                [_accepted(r) for r in rows], decided_by_role=role, now=now
+                [_accepted(r) for r in due], decided_by_role=role, now=now
             )
             for draft in drafts:
                 try:
@@ -485,9 +481,10 @@ class AgencyClient:
                     answered += len(draft.causation_ids)
                 except EnvelopeError as exc:
                     log.warning("inbox.receipt_not_sealed", reason=exc.reason)
-            for row in rows:
-                row.receipt_due = False
-                session.add(row)
+            answered_rows = [
+                {"agency": self.agency_id, "from": r.sender, "message": r.message_id} for r in due
+            ]
+            connection.execute(queries.ANSWERED, answered_rows)
             session.commit()
             return answered
 
@@ -501,7 +498,7 @@ class AgencyClient:
         )
 
 
-def _accepted(row: InboxRow) -> Accepted:
+def _accepted(row: queries.DueRow) -> Accepted:
     assert row.agreement_id is not None  # set together with receipt_due
     assert row.agreement_version is not None
     return Accepted(

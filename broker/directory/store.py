@@ -24,6 +24,7 @@ from broker.directory.model import (
 from broker.directory.tables import AgencyRow, DirectoryRevisionRow, KeyRow, as_utc
 from schemas.agency import AgencyKind, check_agency_id, code_of, kind_of
 
+_REVISION = select(DirectoryRevisionRow.value).where(DirectoryRevisionRow.id == 1)
 _CURVES: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIG: "Ed25519", KeyUse.ENC: "X25519"}
 
 
@@ -207,10 +208,12 @@ class SqlDirectoryStore:
         return changed
 
     def revision(self) -> int:
-        """The directory's change counter (cheap: one row)."""
-        with Session(self._engine) as session:
-            row = session.get(DirectoryRevisionRow, 1)
-            return row.value if row else 0
+        """The directory's change counter (cheap: one row, read with a prepared Core query:
+        every seal, open and router batch asks, so an ORM session here cost a quarter of a
+        school's send)."""
+        with self._engine.connect() as connection:
+            value = connection.execute(_REVISION).scalar()
+            return int(value) if value is not None else 0
 
     def snapshot(self) -> DirectorySnapshot:
         """A fresh in-memory view (reflects revocations made up to now)."""

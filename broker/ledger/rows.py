@@ -27,10 +27,26 @@ def entry_select() -> Select[Any]:
     return select(*(ENTRY.c[name] for name in ENTRY_COLUMNS)).order_by(ENTRY.c.seq)
 
 
-def record_columns(record: LedgerRecord) -> dict[str, Any]:
-    """A record's own columns in stored (and hashed) form; the ledger adds seq, recorded_at,
-    actor and the hashes."""
-    justification = record.justification
+def records_columns(records: Sequence[LedgerRecord]) -> list[dict[str, Any]]:
+    """Each record's own columns in stored (and hashed) form; the ledger adds seq,
+    recorded_at, actor and the hashes. A batched receipt's entries share one justification
+    object: it is serialised once."""
+    serialised: dict[int, str | None] = {}
+    columns = []
+    for record in records:
+        justification = record.justification
+        key = id(justification)
+        if key not in serialised:
+            serialised[key] = (
+                None
+                if justification is None
+                else canonical_json(justification.model_dump(mode="json"))
+            )
+        columns.append(_record_columns(record, serialised[key]))
+    return columns
+
+
+def _record_columns(record: LedgerRecord, justification: str | None) -> dict[str, Any]:
     return {
         "event": record.event.value,
         "message_id": record.message_id,
@@ -39,9 +55,7 @@ def record_columns(record: LedgerRecord) -> dict[str, Any]:
         "message_type": record.message_type,
         "schema_version": record.schema_version,
         "subject_refs": canonical_json(list(record.subject_refs)),
-        "justification": (
-            None if justification is None else canonical_json(justification.model_dump(mode="json"))
-        ),
+        "justification": justification,
         "jwe_sha256": record.jwe_sha256,
         "reason_code": record.reason_code,
         "rule": record.rule,

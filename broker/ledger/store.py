@@ -5,7 +5,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Final, TextIO
 
-from sqlalchemy import Connection, Engine, insert, or_, select, text
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, insert, or_, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from broker.clock import Clock, utc_now
@@ -26,7 +26,7 @@ from broker.ledger.rows import (
     ENTRY,
     checkpoint_select,
     entry_select,
-    record_columns,
+    records_columns,
     to_checkpoint,
     to_entry,
 )
@@ -40,6 +40,15 @@ _DIALECTS: Final = frozenset({"sqlite", "postgresql"})
 
 HISTORY_CHUNK = 1000
 """Ids per history query: 2,000 bound parameters, well inside every SQLite build's limit."""
+
+# Built once: the router runs these for every batch, often of one message, and building and
+# caching a statement each time cost as much as running it.
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_ABOUT = entry_select().where(
+    or_(ENTRY.c.message_id.in_(_IDS), ENTRY.c.related_message_id.in_(_IDS))
+)
+_HEAD = select(ENTRY.c.seq, ENTRY.c.entry_hash).order_by(ENTRY.c.seq.desc()).limit(1)
+_INSERT = insert(ENTRY)
 
 
 class SqlLedger:
@@ -88,7 +97,7 @@ class SqlLedger:
         if not records:
             return []
         # Serialise outside the lock: the lock is held only for head, hash and insert.
-        prepared = [record_columns(r) for r in records]
+        prepared = records_columns(records)
         try:
             with self._write_transaction() as connection:
                 return self._append_locked(connection, prepared)
@@ -149,8 +158,7 @@ class SqlLedger:
         with self._engine.connect() as connection:
             for start in range(0, len(ordered), HISTORY_CHUNK):
                 chunk = ordered[start : start + HISTORY_CHUNK]
-                about = or_(ENTRY.c.message_id.in_(chunk), ENTRY.c.related_message_id.in_(chunk))
-                for row in connection.execute(entry_select().where(about)):
+                for row in connection.execute(_ABOUT, {"ids": chunk}):
                     entry = to_entry(row)
                     entries[entry.seq] = entry  # an entry can match in two chunks
         found: dict[str, list[LedgerEntry]] = {}
@@ -176,7 +184,7 @@ class SqlLedger:
             }
             row["entry_hash"] = head_hash = entry_hash(head_hash, row)
             rows.append(row)
-        connection.execute(insert(ENTRY), rows)
+        connection.execute(_INSERT, rows)
         if self._signer is not None:
             for row in rows:
                 if row["seq"] % self._every == 0:
@@ -233,7 +241,5 @@ class SqlLedger:
 
 def _head(connection: Connection) -> tuple[int, str]:
     """The last entry's seq and hash; (0, GENESIS_HASH) when the ledger is empty."""
-    row = connection.execute(
-        select(ENTRY.c.seq, ENTRY.c.entry_hash).order_by(ENTRY.c.seq.desc()).limit(1)
-    ).first()
+    row = connection.execute(_HEAD).first()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))

@@ -3,7 +3,6 @@ endpoint's database (`CME_DATABASE_URL`) and keys (`CME_KEYSTORE_DIR`). The heal
 and social care adapters call these with their own source; the CLI calls them without one."""
 
 import asyncio
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from broker.responder.responder import InboundHandler, Responder
 from broker.responder.settings import ResponderSettings
 from broker.responder.source import LocateSource
 from broker.responder.worklist import WorkList
+from broker.runtime import run_until_signalled
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,4 @@ async def run_responder(app: ResponderApp, stop: asyncio.Event) -> None:
 def serve(app: ResponderApp) -> None:
     """Run the responder until SIGINT or SIGTERM (the adapters' `run` commands)."""
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_responder(app, stop)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: run_responder(app, stop))
