@@ -92,37 +92,52 @@ async def raw_baseline(url: str, size: int, count: int) -> float:
         channel = await connection.channel(publisher_confirms=True)
         for name in (q1, q2):
             await channel.declare_queue(name, durable=True, arguments=QUORUM)
-        hop = mp.get_context("spawn").Process(target=_raw_hop, args=(url, q1, q2, count))
-        hop.start()
-        received = asyncio.Event()
-        got = 0
+        try:
+            return await _raw_run(connection, channel, url, (q1, q2), size, count)
+        finally:  # also after a failed run: quorum queues left behind cost the broker
+            for name in (q1, q2):
+                await channel.queue_delete(name)
 
-        async def final(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            nonlocal got
-            await message.ack()
-            got += 1
-            if got >= count:
-                received.set()
 
-        consumer_channel = await connection.channel()
-        await consumer_channel.set_qos(prefetch_count=64)
-        await (await consumer_channel.get_queue(q2)).consume(final)
-        body = b"x" * size
-        start = time.perf_counter()
-        for batch in range(0, count, 100):
-            await asyncio.gather(
-                *(
-                    channel.default_exchange.publish(
-                        Message(body, delivery_mode=DeliveryMode.PERSISTENT), q1, timeout=30
-                    )
-                    for _ in range(min(100, count - batch))
+async def _raw_run(
+    connection: aio_pika.abc.AbstractConnection,
+    channel: aio_pika.abc.AbstractChannel,
+    url: str,
+    queues: tuple[str, str],
+    size: int,
+    count: int,
+) -> float:
+    """Time `count` messages through q1 -> a hop process -> q2 (the queues exist)."""
+    q1, q2 = queues
+    hop = mp.get_context("spawn").Process(target=_raw_hop, args=(url, q1, q2, count))
+    hop.start()
+    received = asyncio.Event()
+    got = 0
+
+    async def final(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        nonlocal got
+        await message.ack()
+        got += 1
+        if got >= count:
+            received.set()
+
+    consumer_channel = await connection.channel()
+    await consumer_channel.set_qos(prefetch_count=64)
+    await (await consumer_channel.get_queue(q2)).consume(final)
+    body = b"x" * size
+    start = time.perf_counter()
+    for batch in range(0, count, 100):
+        await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    Message(body, delivery_mode=DeliveryMode.PERSISTENT), q1, timeout=30
                 )
+                for _ in range(min(100, count - batch))
             )
-        await asyncio.wait_for(received.wait(), 600)
-        elapsed = time.perf_counter() - start
-        hop.join(30)
-        for name in (q1, q2):
-            await channel.queue_delete(name)
+        )
+    await asyncio.wait_for(received.wait(), 600)
+    elapsed = time.perf_counter() - start
+    hop.join(30)
     return count / elapsed
 
 
