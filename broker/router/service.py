@@ -3,9 +3,7 @@
 Messages are taken in small batches: the decisions are made one by one, then the whole
 batch's ledger entries are appended in one transaction (group commit), then every route,
 refused copy and refusal receipt is published concurrently, and only then is each message
-acked. Batches are decided and recorded one at a time, in order; while one batch waits for
-its publisher confirms, the next is already being decided (a few batches in flight). A
-crash at any point loses nothing: an unacked message is redelivered, the ledger
+acked. A crash at any point loses nothing: an unacked message is redelivered, the ledger
 recognises it (`duplicate`) and only the publishing is repeated, which the recipient's inbox
 absorbs. Each decision is counted in `broker.metrics` once, after its message was acked.
 """
@@ -53,8 +51,6 @@ class RouterSettings:
     actor: str = "router"
     prefetch: int = 128
     batch_size: int = 64
-    batches_in_flight: int = 4
-    """Batches whose publishes may await their confirms while the next one is decided."""
     publish_timeout_s: float = 10.0
 
 
@@ -75,9 +71,6 @@ class RouterService:
         self._topology = topology
         self._settings = settings
         self._publisher: Publisher | None = None
-        # Decide-and-record is one batch at a time (FIFO), so each decision reads a ledger
-        # holding every earlier batch's entries (a redelivery is then a duplicate).
-        self._deciding = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in flight and close."""
@@ -108,21 +101,8 @@ class RouterService:
         log.info("router.stopped", actor=self._settings.actor)
 
     async def _work(self, batches: Batches) -> None:
-        slots = asyncio.Semaphore(max(1, self._settings.batches_in_flight))
-        in_flight: set[asyncio.Task[None]] = set()
-
-        async def settle(batch: list[AbstractIncomingMessage]) -> None:
-            try:
-                await self._guarded(batch)
-            finally:
-                slots.release()
-
         while batch := await batches.take():
-            await slots.acquire()
-            task = asyncio.create_task(settle(batch))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        await asyncio.gather(*in_flight)  # graceful: every batch taken is finished
+            await self._guarded(batch)
 
     async def _guarded(self, batch: list[AbstractIncomingMessage]) -> None:
         """Process a batch; whatever goes wrong, the worker goes on to the next one."""
@@ -144,8 +124,7 @@ class RouterService:
             # In a worker thread: the database (and the signature checks) must not hold up the
             # event loop, which meanwhile takes in the next batch and, under `cme-broker
             # serve`, answers the gateway's requests. Batches are still decided one at a time.
-            async with self._deciding:
-                decisions = await asyncio.to_thread(self._decide_and_record, batch)
+            decisions = await asyncio.to_thread(self._decide_and_record, batch)
         except TRANSIENT as exc:
             log.warning("router.retry", stage="ledger", error=type(exc).__name__)
             await asyncio.gather(*(self._retry(m) for m in batch))
