@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import multiprocessing as mp
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -51,6 +52,8 @@ from broker.settings import Settings
 from schemas.examples import example_justification, example_payload
 
 SCHOOL, LA = "school:3304000", "la:330"
+ROLES = ("router", "la")
+"""The processes besides this one (the school's)."""
 QUORUM = {"x-queue-type": "quorum"}
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -144,6 +147,27 @@ async def _raw_run(
 # -- secure pipeline -------------------------------------------------------------------------
 
 
+def _cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
+    """User + system CPU time of each (started) process so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for role, pid in pids.items():
+        assert pid is not None
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        times[role] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
+def _per_message(
+    before: dict[str, float], after: dict[str, float], messages: int, phase: str
+) -> dict[str, float]:
+    """CPU milliseconds per message of each process over a phase: where the time goes."""
+    return {
+        f"cpu_{phase}_{role}_ms_per_msg": (after[role] - before[role]) * 1000 / messages
+        for role in before
+    }
+
+
 def _run_process(role: str, settings: dict[str, Any], ready: Any, stop: Any) -> None:
     """A router replica or the LA's client, in its own process (as in production, where
     the hub and each agency run their own)."""
@@ -234,7 +258,7 @@ class SecurePipeline:
         spawn = mp.get_context("spawn")
         stop = spawn.Event()
         children = []
-        for role in ("router", "la"):
+        for role in ROLES:
             ready = spawn.Event()
             child = spawn.Process(
                 target=_run_process, args=(role, self._child_settings(role), ready, stop)
@@ -250,15 +274,23 @@ class SecurePipeline:
             # otherwise be measured as latency. The warm-up is not measured: the processes
             # have just started (first connections, first snapshot, first of every query).
             await self._latency(school, rate, warmup)
+            roles = zip(ROLES, children, strict=True)
+            pids = {"school": os.getpid(), **{role: c.pid for role, c in roles}}
+            before = _cpu_seconds(pids)
             latency = await self._latency(school, rate, seconds)
+            during_latency = _cpu_seconds(pids)
             throughput = await self._throughput(school, count)
+            cpu = {
+                **_per_message(before, during_latency, int(rate * seconds), "latency"),
+                **_per_message(during_latency, _cpu_seconds(pids), count, "throughput"),
+            }
         finally:
             await school.stop()
             stop.set()
             for child in children:
                 child.join(30)
             await self.container.delete_topology()  # quorum queues left behind cost the broker
-        return {"secure_per_s": throughput, **latency}
+        return {"secure_per_s": throughput, **latency, **cpu}
 
     def received_count(self) -> int:
         """How many messages the LA's inbox holds (a cheap poll: no rows are fetched)."""
@@ -343,6 +375,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "offered_rate_per_s": args.rate,
         "warmup_s": args.warmup,
         **{k: round(v, 1) for k, v in secure.items() if k.endswith("_ms")},
+        **{k: round(v, 2) for k, v in secure.items() if k.startswith("cpu_")},
         "pipeline_ledger_entries_verified": pipeline.verify_ledger(),
         "ledger_entries": args.ledger_entries,
         "ledger_verify_s": ledger["verify_seconds"],
@@ -399,6 +432,11 @@ def main() -> None:
         f"  hub ledger -> LA inbox:  p50 {figures['hub_to_la_p50_ms']} ms, "
         f"p99 {figures['hub_to_la_p99_ms']} ms"
     )
+    for phase in ("latency", "throughput"):
+        spent = ", ".join(
+            f"{role} {figures[f'cpu_{phase}_{role}_ms_per_msg']}" for role in ("school", *ROLES)
+        )
+        print(f"  CPU ms per message, {phase} phase: {spent} (RabbitMQ not counted)")
     print(
         f"ledger verify, {args.ledger_entries:,} entries: {figures['ledger_verify_s']} s "
         f"(100,000: {figures['ledger_verify_100k_s']} s; target < 10 s)"

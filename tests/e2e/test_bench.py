@@ -26,4 +26,7 @@ def test_pipeline_benchmark_runs_and_its_ledger_verifies(rabbitmq_url: str) -> N
     assert figures["p50_ms"] >= figures["to_hub_p50_ms"]
     assert figures["ledger_entries"] == 2000
     assert figures["ledger_verify_s"] > 0
+    for phase in ("latency", "throughput"):
+        for role in ("school", "router", "la"):
+            assert figures[f"cpu_{phase}_{role}_ms_per_msg"] > 0  # each process did work
     assert set(figures["targets_met"]) == {"ratio>=0.5", "p99<100ms", "ledger_100k<10s"}
