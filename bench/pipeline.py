@@ -232,6 +232,10 @@ class SecurePipeline:
     def _la_engine(self) -> Engine:
         return make_engine(self.urls["la"])
 
+    @cached_property
+    def _hub_engine(self) -> Engine:
+        return make_engine(self.urls["router"])
+
     def draft(self) -> Draft:
         reason = example_justification("school.deletion_return", sender=SCHOOL, recipient=LA)
         return Draft(LA, "school.deletion_return", self.payload, reason)
@@ -316,7 +320,7 @@ class SecurePipeline:
 
     def routed(self) -> dict[str, datetime]:
         """Message id -> when the router recorded it as routed (in the hub's ledger)."""
-        with Session(make_engine(self.urls["router"])) as session:
+        with Session(self._hub_engine) as session:
             query = select(LedgerEntryRow.message_id, LedgerEntryRow.recorded_at).where(
                 LedgerEntryRow.event == LedgerEvent.ROUTED.value
             )
