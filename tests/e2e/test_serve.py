@@ -43,6 +43,10 @@ def container(tmp_path: Path, rabbitmq_url: str) -> Iterator[Container]:
     container = Container(settings)
     for agency in (SCHOOL, LA):
         container.directory_store.add_agency(agency, f"Synthetic {agency}", "330")
+    # Declared first, as the topology job does in a deployment: `/readyz` says RabbitMQ and
+    # the database answer, not that serve's router has declared the ingress yet, so a
+    # submission right after ready could otherwise be queued (202) instead of published.
+    asyncio.run(container.declare_topology())
     yield container
     asyncio.run(container.delete_topology())
 
