@@ -27,8 +27,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import aio_pika
 import aiormq
@@ -36,7 +34,8 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
 from broker.errors import BrokerError
-from broker.router.service import PUBLISHER_HEADER, REASON_HEADER
+from broker.transport.deaths import DeadLetter, describe, header_text, last_death
+from broker.transport.headers import PUBLISHER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher
 from broker.transport.retry import ATTEMPT_HEADER
 from broker.transport.topology import Topology
@@ -48,19 +47,6 @@ MAX_HELD = 2000
 memory)."""
 TAKE_TIMEOUT_S = 5.0
 """How long to wait for the messages a queue said it holds (another reader may hold some)."""
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """What is shown of one dead letter: metadata only, never the body."""
-
-    message_id: str
-    origin_queue: str
-    reason: str
-    cme_reason: str | None
-    deaths: int
-    retries: int
-    dead_lettered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -126,24 +112,6 @@ async def list_dead_letters(url: str, dlqs: list[str], limit: int) -> list[Listi
             await _give_back(held)
             await channel.close()
     return listings
-
-
-def describe(message: AbstractIncomingMessage) -> DeadLetter:
-    """A dead letter's metadata from RabbitMQ's `x-death` (newest first: its first entry is
-    the death that put it here) and the broker's own headers."""
-    headers = message.headers or {}
-    death = _last_death(headers)
-    retries = headers.get(ATTEMPT_HEADER)
-    time = death.get("time")
-    return DeadLetter(
-        message_id=message.message_id or "-",
-        origin_queue=_text(death.get("queue")) or _text(headers.get("x-first-death-queue")) or "-",
-        reason=_text(death.get("reason")) or _text(headers.get("x-first-death-reason")) or "-",
-        cme_reason=_text(headers.get(REASON_HEADER)),
-        deaths=_int(death.get("count")),
-        retries=_int(retries),
-        dead_lettered_at=time if isinstance(time, datetime) else None,
-    )
 
 
 async def _take(
@@ -268,8 +236,8 @@ def _original_publisher(message: AbstractIncomingMessage, topology: Topology) ->
     if message.user_id:
         return message.user_id
     headers = message.headers or {}
-    if _text(_last_death(headers).get("exchange")) == topology.requeue:
-        return _text(headers.get(PUBLISHER_HEADER))
+    if header_text(last_death(headers).get("exchange")) == topology.requeue:
+        return header_text(headers.get(PUBLISHER_HEADER))
     return None
 
 
@@ -286,20 +254,3 @@ async def _connection(url: str) -> AsyncIterator[AbstractConnection]:
 async def _passive(channel: AbstractChannel, name: str) -> tuple[AbstractQueue, int]:
     queue = await channel.declare_queue(name, passive=True)
     return queue, queue.declaration_result.message_count or 0
-
-
-def _last_death(headers: dict[str, Any]) -> dict[str, Any]:
-    deaths = headers.get("x-death")
-    if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
-        return deaths[0]
-    return {}
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -129,10 +129,13 @@ class HubSampler:
         self._series = current
 
     def _queue_names(self, agencies: list[str]) -> tuple[list[str], list[str]]:
-        """(Work queues and the refused queue, dead-letter queues) of these agencies."""
+        """(Work queues, the refused queue and the dead-letter log, dead-letter queues) of
+        these agencies. The log should stay empty: a growing one is dead letters the router
+        cannot record in the ledger."""
         topology = self._config.topology
         work = topology.work_queues(agencies)
-        return [*work, topology.refused_queue], [topology.dead_letter_queue(q) for q in work]
+        queues = [*work, topology.refused_queue, topology.dead_letter_log]
+        return queues, [topology.dead_letter_queue(q) for q in work]
 
     async def _depths(self, names: list[str]) -> dict[str, int | None]:
         """Ready messages per queue; None for a queue that does not exist."""

@@ -20,8 +20,8 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from broker.client.agency import ClientSettings
-from broker.router.service import SENDER_HEADER
 from broker.transport.batches import Batches
+from broker.transport.headers import SENDER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher, PublishFailed
 from broker.transport.topology import Topology
 

@@ -26,7 +26,7 @@ from aiormq.exceptions import ChannelNotFoundEntity
 from broker.envelope.jose import b64url_decode, strict_json
 from broker.gateway.errors import HubUnavailable
 from broker.gateway.store import Delivery
-from broker.router.service import SENDER_HEADER
+from broker.transport.headers import SENDER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher, PublishFailed
 from broker.transport.topology import Topology
 

@@ -6,6 +6,7 @@ decides on metadata only; it never holds a key that decrypts a payload.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from uuid import uuid4
 
 from broker import errors
 from broker.agreements import AgreementBook, AgreementRefusal
@@ -13,12 +14,17 @@ from broker.clock import Clock
 from broker.directory.cache import RevisionCachedDirectory
 from broker.directory.model import AgencyStatus, DirectorySnapshot
 from broker.envelope import EnvelopeConfig, HeaderVerifier, OuterClaims, Verified
-from broker.ledger import LedgerEntry, LedgerEvent, SqlLedger
+from broker.ledger import LedgerEntry, LedgerEvent, LedgerRecord, SqlLedger
+from broker.transport.deaths import DeadLetter
 from broker.transport.topology import routing_word
 from schemas.messages.receipt import TYPE as RECEIPT
 from schemas.registry import SchemaRegistry
 
 RECEIPT_RULE = "receipt-of-routed-message"
+_DECIDED = frozenset({LedgerEvent.ROUTED, LedgerEvent.RECEIPTED, LedgerEvent.REFUSED})
+"""Events that record the router's decision on a message (a dead letter of it is not one:
+a message replayed from a dead-letter queue is decided as if for the first time, or
+recognised by its earlier decision)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,32 @@ class RouterCore:
             or self._permit(claims, history)
         )
 
+    def dead_letter_record(self, body: bytes, death: DeadLetter) -> LedgerRecord | None:
+        """The ledger entry for a message RabbitMQ dead-lettered, or None if the ledger holds
+        it already (the copy came round twice). Described by its outer header when that still
+        authenticates; otherwise only as an unauthenticated dead letter."""
+        rule = f"{death.origin_queue} {death.reason} #{death.deaths}"[:200]
+        authenticated = self._authenticate(self._verifier(), body)
+        if isinstance(authenticated, Refuse):
+            return unauthenticated_record(LedgerEvent.DEAD_LETTERED, death.reason, rule)
+        claims = authenticated.claims
+        for entry in self._ledger.history(str(claims.jti)):
+            if entry.event == LedgerEvent.DEAD_LETTERED and entry.rule == rule:
+                return None
+        return LedgerRecord(
+            event=LedgerEvent.DEAD_LETTERED,
+            message_id=str(claims.jti),
+            sender=claims.iss,
+            recipient=claims.aud,
+            message_type=claims.cme_type,
+            schema_version=claims.cme_ver,
+            subject_refs=claims.subject_refs,
+            justification=claims.justification,
+            jwe_sha256=claims.jwe_sha256,
+            reason_code=death.reason,
+            rule=rule,
+        )
+
     def _verifier(self) -> HeaderVerifier:
         snapshot = self._directory.current()
         if self._verifiers is None or self._verifiers[0] is not snapshot:
@@ -162,7 +194,11 @@ class RouterCore:
         """Replays: the ledger holds every message id the hub has seen, for ever (so it
         covers the whole acceptance window). The same envelope again is a redelivery; the
         same id with other content is a replay."""
-        seen = [e for e in history if e.message_id == str(claims.jti) and e.sender == claims.iss]
+        seen = [
+            e
+            for e in history
+            if e.message_id == str(claims.jti) and e.sender == claims.iss and e.event in _DECIDED
+        ]
         if not seen:
             return None
         if any(e.jwe_sha256 != claims.jwe_sha256 for e in seen):
@@ -188,6 +224,22 @@ class RouterCore:
         except AgreementRefusal as refusal:
             return Refuse(refusal.reason, refusal.rule, claims)
         return Route(claims, permit.rule)
+
+
+def unauthenticated_record(event: LedgerEvent, reason: str, rule: str) -> LedgerRecord:
+    """An entry about a message whose sender could not be authenticated: nothing it claims
+    is recorded, not even its id (a fresh one stands in)."""
+    return LedgerRecord(
+        event=event,
+        message_id=str(uuid4()),
+        sender="unauthenticated",
+        recipient="unknown",
+        message_type="unknown",
+        schema_version=0,
+        jwe_sha256="",
+        reason_code=reason,
+        rule=rule,
+    )
 
 
 def answered(claims: OuterClaims) -> tuple[str, ...]:

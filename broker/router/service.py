@@ -13,11 +13,11 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import uuid4
 
 import aio_pika
+import aiormq
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker import metrics
@@ -25,8 +25,17 @@ from broker.envelope import OuterClaims, Sealer
 from broker.errors import BrokerError, EnvelopeError
 from broker.ledger import LedgerEvent, LedgerRecord, SqlLedger
 from broker.receipts import receipt_draft
-from broker.router.core import Decision, Refuse, Route, RouterCore, answered
+from broker.router.core import (
+    Decision,
+    Refuse,
+    Route,
+    RouterCore,
+    answered,
+    unauthenticated_record,
+)
 from broker.transport.batches import Batches
+from broker.transport.deaths import DeadLetter, describe
+from broker.transport.headers import PUBLISHER_HEADER, REASON_HEADER, SENDER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher
 from broker.transport.retry import retry_or_dead_letter
 from broker.transport.topology import Topology, routing_word
@@ -34,11 +43,11 @@ from schemas.messages.receipt import TYPE as RECEIPT
 from schemas.messages.receipt import ReceiptOutcome
 
 log = structlog.get_logger(__name__)
-PUBLISHER_HEADER = "x-cme-publisher"
-REASON_HEADER = "x-cme-reason"
-SENDER_HEADER = "x-cme-sender"
-"""Stamped on every delivery: the sender the router verified. A bridge to a peer hub needs it
-to publish with the sender's routing key there (the peer verifies the signature itself)."""
+DEAD_LETTER_PREFETCH = 1
+"""One at a time: the check that a dead letter is not recorded yet and its recording must
+not interleave with another copy's (dead letters are rare; this costs nothing)."""
+DEAD_LETTER_RETRY_S = 5.0
+"""Pause before a dead letter that could not be recorded is tried again."""
 TRANSIENT = (BrokerError, SQLAlchemyError, OSError, RuntimeError)
 """Failures worth retrying later (database, broker); never a verdict on the message."""
 
@@ -88,17 +97,55 @@ class RouterService:
         # A passive declare (not get_queue) so the robust channel re-consumes after a reconnect.
         queue = await channel.declare_queue(self._topology.router_queue, passive=True)
         worker = asyncio.create_task(self._work(batches))
-        tag = await queue.consume(batches.put)
+        consumers: list[tuple[AbstractQueue, str]] = [(queue, await queue.consume(batches.put))]
+        consumers += await self._consume_dead_letter_log(connection)
         log.info("router.started", actor=self._settings.actor, queue=queue.name)
         await stop.wait()
         try:  # bounded: on a robust channel this waits for the broker to come back otherwise
             async with asyncio.timeout(self._settings.publish_timeout_s):
-                await queue.cancel(tag)
+                for consumer, tag in consumers:
+                    await consumer.cancel(tag)
         except (TimeoutError, *CHANNEL_GONE):
             log.warning("router.cancel_failed")  # no connection: nothing more is delivered
         batches.close()
         await worker  # graceful: finishes what it took, acks nothing it has not processed
         log.info("router.stopped", actor=self._settings.actor)
+
+    async def _consume_dead_letter_log(
+        self, connection: AbstractRobustConnection
+    ) -> list[tuple[AbstractQueue, str]]:
+        """Record every dead letter in the ledger, from the copy the dead-letter exchange puts
+        in the log queue. On its own channel: a hub whose topology predates the log queue
+        fails the passive declare (which closes its channel), and then runs without it."""
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=DEAD_LETTER_PREFETCH)
+        try:
+            queue = await channel.declare_queue(self._topology.dead_letter_log, passive=True)
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            log.warning("router.dead_letter_log_missing", queue=self._topology.dead_letter_log)
+            return []
+        return [(queue, await queue.consume(self._log_dead_letter))]
+
+    async def _log_dead_letter(self, message: AbstractIncomingMessage) -> None:
+        """Record one dead letter, then ack its copy (the original waits in its `.dlq`). If it
+        cannot be recorded now, the copy goes back to the log queue after a pause."""
+        death = describe(message)
+        try:
+            await asyncio.to_thread(self._record_dead_letter, message.body, death)
+        except Exception as exc:  # the database, or a bug: never lose the copy, never stop
+            log.warning("router.dead_letter_not_recorded", error=type(exc).__name__)
+            await asyncio.sleep(DEAD_LETTER_RETRY_S)
+            with contextlib.suppress(*CHANNEL_GONE):
+                await message.nack(requeue=True)
+            return
+        with contextlib.suppress(*CHANNEL_GONE):  # the copy comes back; it is recognised
+            await message.ack()
+
+    def _record_dead_letter(self, body: bytes, death: DeadLetter) -> None:
+        record = self._core.dead_letter_record(body, death)
+        if record is not None:
+            self._ledger.append_many([record])
+            log.info("router.dead_letter_recorded", queue=death.origin_queue, reason=death.reason)
 
     async def _work(self, batches: Batches) -> None:
         while batch := await batches.take():
@@ -248,19 +295,7 @@ class RouterService:
         claims = decision.claims
         if claims is None:
             assert isinstance(decision, Refuse)
-            return [
-                LedgerRecord(
-                    event=LedgerEvent.REFUSED,
-                    message_id=str(uuid4()),  # the claimed id is not trustworthy
-                    sender="unauthenticated",
-                    recipient="unknown",
-                    message_type="unknown",
-                    schema_version=0,
-                    jwe_sha256="",
-                    reason_code=decision.reason,
-                    rule=decision.rule,
-                )
-            ]
+            return [unauthenticated_record(LedgerEvent.REFUSED, decision.reason, decision.rule)]
         if isinstance(decision, Route):
             event = LedgerEvent.RECEIPTED if claims.cme_type == RECEIPT else LedgerEvent.ROUTED
             reason = None

@@ -25,6 +25,9 @@ async def declare_topology(
     await channel.declare_queue(
         topology.refused_queue, durable=True, arguments=topology.dead_letter_arguments()
     )
+    dead_letter_log = await channel.declare_queue(
+        topology.dead_letter_log, durable=True, arguments=topology.dead_letter_arguments()
+    )
     for queue_name in topology.work_queues(agencies):
         queue = await channel.declare_queue(
             queue_name, durable=True, arguments=topology.queue_arguments(queue_name)
@@ -36,6 +39,7 @@ async def declare_topology(
             arguments=topology.dead_letter_arguments(),
         )
         await dead.bind(dlx, queue_name)
+        await dead_letter_log.bind(dlx, queue_name)
         if queue_name == topology.router_queue:
             await queue.bind(ingress, "in.#")
     for agency in agencies:
@@ -47,7 +51,8 @@ async def delete_topology(
     channel: AbstractChannel, topology: Topology, agencies: list[str]
 ) -> None:
     """Delete every queue and exchange of a topology (demo and test clean-up)."""
-    queues = [topology.refused_queue, *(topology.wait_queue(d) for d in topology.retry_delays_s)]
+    queues = [topology.refused_queue, topology.dead_letter_log]
+    queues += [topology.wait_queue(d) for d in topology.retry_delays_s]
     for name in topology.work_queues(agencies):
         queues += [name, topology.dead_letter_queue(name)]
     for name in queues:

@@ -111,7 +111,10 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
         (topology.retry, "topic"),
         (topology.requeue, "topic"),
     ]
-    queues = [_queue(topology.refused_queue, vhost, topology.dead_letter_arguments())]
+    queues = [
+        _queue(name, vhost, topology.dead_letter_arguments())
+        for name in (topology.refused_queue, topology.dead_letter_log)
+    ]
     bindings = []
     for delay in topology.retry_delays_s:
         wait = topology.wait_queue(delay)
@@ -126,6 +129,7 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
         bindings += [
             _binding(topology.requeue, name, f"*.{name}", vhost),
             _binding(topology.dlx, dead, name, vhost),
+            _binding(topology.dlx, topology.dead_letter_log, name, vhost),
         ]
     bindings.append(_binding(topology.ingress, topology.router_queue, "in.#", vhost))
     bindings += [

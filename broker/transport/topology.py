@@ -1,8 +1,9 @@
-"""The hub's RabbitMQ topology, declared in code and exported as RabbitMQ definitions.
+r"""The hub's RabbitMQ topology, declared in code and exported as RabbitMQ definitions.
 
     agency --(cme.ingress, key in.<kind>.<code>)--> cme.router queue --> router
     router --(cme.deliver, key <kind>.<code>)--> cme.q.<kind>.<code> --> the agency
-    any queue --(reject / delivery-limit)--> cme.dlx --> cme.dlq.<...>
+    any queue --(reject / delivery-limit)--> cme.dlx --> <queue>.dlq
+                                                    \--> cme.deadletters --> router (ledger)
     consumer --(cme.retry, key <delay>.<queue>)--> cme.wait.<delay> --(TTL)--> cme.requeue
         --> back to <queue>     (bounded retries with back-off, no delayed-message plugin)
 
@@ -87,6 +88,12 @@ class Topology:
     def dead_letter_queue(self, queue: str) -> str:
         """Where `queue`'s dead letters go."""
         return f"{queue}.dlq"
+
+    @property
+    def dead_letter_log(self) -> str:
+        """A copy of every dead letter, for the router to record in the ledger (the original
+        waits in its `.dlq` for an operator)."""
+        return f"{self.prefix}.deadletters"
 
     def wait_queue(self, delay_s: int) -> str:
         """The wait queue for one back-off delay."""

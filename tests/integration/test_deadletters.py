@@ -4,6 +4,8 @@ loses and reorders nothing; a replay whose copy cannot be published leaves the d
 where it was."""
 
 import asyncio
+import io
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,8 +26,9 @@ from broker.deadletters import (
     resolve_queue,
 )
 from broker.envelope import Opened
+from broker.ledger import LedgerFilter
 from broker.router.core import Decision
-from broker.router.service import PUBLISHER_HEADER, SENDER_HEADER
+from broker.transport.headers import PUBLISHER_HEADER, SENDER_HEADER
 from broker.transport.publish import Publisher
 from broker.transport.retry import ATTEMPT_HEADER
 from broker.transport.topology import Topology
@@ -109,6 +112,24 @@ async def put(url: str, queue: str, ids: list[str], headers: dict[str, str | int
             )
 
 
+def events_of(hub: Hub, message_id: str) -> list[str]:
+    return [e.event for e in hub.container.ledger(signing=False).history(message_id)]
+
+
+async def recorded_as_dead_letter(hub: Hub, message_id: str, queue: str, reason: str) -> None:
+    """The router recorded the dead letter in the ledger (once, with RabbitMQ's reason and
+    the queue it died in, and the sender's justification), and acked the log queue's copy."""
+    await eventually(lambda: "dead_lettered" in events_of(hub, message_id), 30)
+    entries = hub.container.ledger(signing=False).history(message_id)
+    dead = [e for e in entries if e.event == "dead_lettered"]
+    assert len(dead) == 1
+    assert (dead[0].sender, dead[0].recipient) == (SCHOOL, LA)
+    assert dead[0].reason_code == reason
+    assert dead[0].rule == f"{queue} {reason} #1"
+    assert dead[0].justification is not None
+    await wait_for_depth(hub.rabbitmq_url, hub.container.topology.dead_letter_log, 0, 30)
+
+
 async def test_poison_message_in_an_inbox_is_listed_replayed_after_the_fix_and_processed(
     hub: Hub, cli: Cli
 ) -> None:
@@ -128,6 +149,7 @@ async def test_poison_message_in_an_inbox_is_listed_replayed_after_the_fix_and_p
     poison.add(message_id)
     queue = hub.container.topology.agency_queue(LA)
     await wait_for_depth(hub.rabbitmq_url, f"{queue}.dlq", 1, DEAD_LETTERED_WITHIN_S)
+    await recorded_as_dead_letter(hub, message_id, queue, "delivery_limit")
 
     for _ in range(2):  # reading twice: still there, still one
         listing = await cli("list", "--queue", LA)
@@ -144,6 +166,8 @@ async def test_poison_message_in_an_inbox_is_listed_replayed_after_the_fix_and_p
     await eventually(lambda: hub.handled[f"{LA}/{message_id}"] == 1)
     await eventually(lambda: receipt_of(hub, message_id) == ("accepted", None))
     assert await depth(hub.rabbitmq_url, f"{queue}.dlq") == 0
+    await eventually(lambda: "receipted" in events_of(hub, message_id))
+    assert events_of(hub, message_id) == ["routed", "dead_lettered", "receipted"]
 
 
 async def test_poison_message_in_the_router_is_replayed_with_its_publisher(
@@ -173,11 +197,42 @@ async def test_poison_message_in_the_router_is_replayed_with_its_publisher(
     listing = await cli("list", "--queue", "router")
     assert message_id in listing
     assert "rejected" in listing
+    await recorded_as_dead_letter(hub, message_id, hub.container.topology.router_queue, "rejected")
 
     poison.clear()
     assert "replayed 1 message(s)" in await cli("replay", "router", "--all", "--yes")
     await eventually(lambda: hub.handled[f"{LA}/{message_id}"] == 1)
     assert await depth(hub.rabbitmq_url, router_dlq) == 0
+    # Decided afresh: the dead letter is not a decision the replay could be a duplicate of.
+    assert events_of(hub, message_id)[:2] == ["dead_lettered", "routed"]
+
+
+async def test_each_dead_letter_is_recorded_once_and_an_unverifiable_one_as_unauthenticated(
+    hub: Hub,
+) -> None:
+    """The log queue is at-least-once: a copy that comes round again adds nothing. A body
+    whose header does not verify is recorded without any of its claims."""
+    await hub.start(clients=[SCHOOL], routers=1)
+    sealed = hub.send_example(SCHOOL, LA, DELETION)
+    message_id = str(sealed.claims.jti)
+    queue = hub.container.topology.agency_queue(LA)
+    death = {"queue": queue, "reason": "rejected", "count": 1}
+    log_queue = hub.container.topology.dead_letter_log
+    connection = await aio_pika.connect(hub.rabbitmq_url, timeout=15)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        for body in (sealed.to_json().encode(), sealed.to_json().encode(), b"not an envelope"):
+            message = aio_pika.Message(body, message_id=message_id, headers={"x-death": [death]})
+            await channel.default_exchange.publish(message, log_queue)
+    await wait_for_depth(hub.rabbitmq_url, log_queue, 0, 30)
+    await eventually(lambda: "dead_lettered" in events_of(hub, message_id), 30)
+
+    assert events_of(hub, message_id).count("dead_lettered") == 1
+    out = io.StringIO()
+    hub.container.ledger(signing=False).export(LedgerFilter(agency="unauthenticated"), "json", out)
+    unverified = json.loads(out.getvalue())
+    assert [(e["event"], e["reason_code"]) for e in unverified] == [("dead_lettered", "rejected")]
+    assert unverified[0]["message_id"] != message_id  # its claimed id is not trusted
 
 
 async def test_reading_and_a_selective_replay_keep_the_order_of_the_rest(hub: Hub) -> None:

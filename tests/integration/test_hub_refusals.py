@@ -17,7 +17,7 @@ from broker.envelope import Draft, Sealed
 from broker.ledger import LedgerEvent
 from broker.ledger.tables import LedgerEntryRow
 from broker.receipts import Accepted, batch_receipt_drafts, receipt_draft
-from broker.router.service import REASON_HEADER
+from broker.transport.headers import REASON_HEADER
 from schemas.examples import example_justification, example_payload
 from schemas.messages.receipt import ReceiptOutcome
 from tests.integration.hub_harness import (

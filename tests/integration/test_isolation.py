@@ -43,7 +43,6 @@ from pamqp.commands import Basic
 
 from broker.envelope import Draft
 from broker.ledger import LedgerEvent
-from broker.router.service import REASON_HEADER
 from broker.transport.declare import declare_topology
 from broker.transport.definitions import (
     GATEWAY_USER,
@@ -52,6 +51,7 @@ from broker.transport.definitions import (
     agency_topic_permissions,
     definitions,
 )
+from broker.transport.headers import REASON_HEADER
 from broker.transport.topology import Topology, routing_word
 from schemas.examples import example_justification, example_payload
 from tests.integration.hub_harness import HEALTH, LA, SCHOOL, Hub, eventually

@@ -164,6 +164,7 @@ async def test_the_sampler_reads_queue_depths_and_dead_letters(
         )
         assert sampled("cme_queue_messages", queue=topology.router_queue) == 0
         assert sampled("cme_queue_messages", queue=topology.refused_queue) == 0
+        assert sampled("cme_queue_messages", queue=topology.dead_letter_log) == 0
         assert sampled("cme_dead_letters", queue=f"{topology.router_queue}.dlq") == 0
         assert sampled("cme_queue_messages", queue=topology.agency_queue(HOUSING)) is None
         assert sampled("cme_dead_letters", queue=f"{topology.agency_queue(HOUSING)}.dlq") is None

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 from broker.envelope.jose import b64url
 from broker.gateway.relay import _delivery
-from broker.router.service import SENDER_HEADER
+from broker.transport.headers import SENDER_HEADER
 
 
 def _body(jti: str, cme_type: str = "cme.locate_enquiry") -> bytes:

@@ -125,6 +125,7 @@ def test_names_per_agency() -> None:
         "cme.requeue",
     )
     assert (T.router_queue, T.refused_queue) == ("cme.router", "cme.refused")
+    assert T.dead_letter_log == "cme.deadletters"
     assert T.agency_queue(SCHOOL) == "cme.q.school.3304000"
     assert T.agency_queue(HOUSING) == "cme.q.housing.330-ta"
     assert T.ingress_key(SCHOOL) == "in.school.3304000"
@@ -144,6 +145,7 @@ def test_every_name_carries_the_prefix() -> None:
         other.requeue,
         other.router_queue,
         other.refused_queue,
+        other.dead_letter_log,
         other.agency_queue(SCHOOL),
         other.wait_queue(1),
     ]
@@ -242,7 +244,7 @@ def test_dead_letter_queues_are_quorum_queues() -> None:
 
 def test_every_queue_is_a_durable_quorum_queue_in_the_vhost(document: dict[str, Any]) -> None:
     queues = queues_of(document)
-    expected = {T.refused_queue, *(T.wait_queue(d) for d in T.retry_delays_s)}
+    expected = {T.refused_queue, T.dead_letter_log, *(T.wait_queue(d) for d in T.retry_delays_s)}
     for name in T.work_queues(AGENCIES):
         expected |= {name, T.dead_letter_queue(name)}
     assert set(queues) == expected
@@ -278,18 +280,29 @@ def test_every_binding_joins_declared_names(document: dict[str, Any]) -> None:
         assert binding["vhost"] == VHOST
 
 
-def test_every_work_queue_dead_letters_into_its_own_dlq(document: dict[str, Any]) -> None:
+def test_every_work_queue_dead_letters_into_its_own_dlq_and_a_copy_into_the_log(
+    document: dict[str, Any],
+) -> None:
+    """The original waits in its `.dlq` for an operator; the copy is for the router, which
+    records the dead letter in the ledger (so `track` shows it)."""
     for queue in T.work_queues(AGENCIES):
-        binding = {
-            "source": T.dlx,
-            "vhost": VHOST,
-            "destination": T.dead_letter_queue(queue),
-            "destination_type": "queue",
-            "routing_key": queue,
-            "arguments": {},
-        }
-        assert binding in document["bindings"]
-        assert dead_letter(document, queue, "any.key") == {T.dead_letter_queue(queue)}
+        for destination in (T.dead_letter_queue(queue), T.dead_letter_log):
+            binding = {
+                "source": T.dlx,
+                "vhost": VHOST,
+                "destination": destination,
+                "destination_type": "queue",
+                "routing_key": queue,
+                "arguments": {},
+            }
+            assert binding in document["bindings"]
+        expected = {T.dead_letter_queue(queue), T.dead_letter_log}
+        assert dead_letter(document, queue, "any.key") == expected
+
+
+def test_only_dead_letters_reach_the_dead_letter_log(document: dict[str, Any]) -> None:
+    sources = {b["source"] for b in document["bindings"] if b["destination"] == T.dead_letter_log}
+    assert sources == {T.dlx}
 
 
 def test_the_router_alone_is_bound_to_ingress(document: dict[str, Any]) -> None:
