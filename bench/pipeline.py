@@ -174,28 +174,33 @@ def _per_message(
 
 
 def _local_broker_pid(url: str) -> int | None:
-    """RabbitMQ's own process when it runs on this machine (its CPU competes for the same
-    cores), else None."""
+    """RabbitMQ's server process when it runs on this machine (its CPU competes for the same
+    cores), else None. Its Erlang VM boots `rabbit`; rabbitmqctl and friends run in Erlang
+    VMs of their own, which come and go."""
     if urlparse(url).hostname not in {"127.0.0.1", "localhost", "::1"}:
         return None
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
-            if comm.read_text().strip() == "beam.smp":
-                return int(comm.parent.name)
+            if b"\0-s\0rabbit\0boot\0" in cmdline.read_bytes():
+                return int(cmdline.parent.name)
     return None
 
 
 def _machine_ticks() -> list[int]:
-    """The whole machine's CPU time so far, by state (the first line of /proc/stat)."""
-    return [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    """The whole machine's CPU time so far by state: user, nice, system, idle, iowait, irq,
+    softirq, steal (the first line of /proc/stat; guest time is already in user and nice)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    return [int(field) for field in fields]
 
 
 def _machine_share(before: list[int], after: list[int]) -> dict[str, float]:
-    """Percent of the machine's CPU time that was idle, and taken by the hypervisor (steal),
-    between two readings: how close to saturation a phase ran."""
+    """Percent of the machine's CPU time that was idle, waiting for the disk (idle too, but
+    with I/O outstanding: fsyncs), and taken by the hypervisor (steal) between two readings:
+    how close to saturation a phase ran."""
     spent = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(spent) or 1
-    return {"machine_idle_pct": 100 * spent[3] / total, "machine_steal_pct": 100 * spent[7] / total}
+    idle, iowait, steal = (100 * spent[i] / total for i in (3, 4, 7))
+    return {"machine_idle_pct": idle, "machine_iowait_pct": iowait, "machine_steal_pct": steal}
 
 
 def _run_process(role: str, settings: dict[str, Any], ready: Any, stop: Any) -> None:
@@ -488,8 +493,10 @@ def main() -> None:
         print(f"  CPU ms per message, {phase} phase: {spent}")
     print(
         f"  latency phase: these processes need {figures['cores_needed_at_offered_rate']} cores "
-        f"at {args.rate:.0f}/s (this machine has {os.cpu_count()}); machine idle "
-        f"{figures['machine_idle_pct']}%, steal {figures['machine_steal_pct']}%"
+        f"at {args.rate:.0f}/s (this machine has {os.cpu_count()}"
+        + ("" if "cpu_latency_rabbitmq_ms_per_msg" in figures else "; RabbitMQ not counted")
+        + f"); machine idle {figures['machine_idle_pct']}%, "
+        f"iowait {figures['machine_iowait_pct']}%, steal {figures['machine_steal_pct']}%"
     )
     print(
         f"ledger verify, {args.ledger_entries:,} entries: {figures['ledger_verify_s']} s "

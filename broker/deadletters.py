@@ -35,9 +35,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 
 from broker.errors import BrokerError
 from broker.transport.deaths import DeadLetter, describe, header_text, last_death
-from broker.transport.headers import PUBLISHER_HEADER
+from broker.transport.headers import ATTEMPT_HEADER, PUBLISHER_HEADER
 from broker.transport.publish import CHANNEL_GONE, Publisher
-from broker.transport.retry import ATTEMPT_HEADER
 from broker.transport.topology import Topology
 
 log = structlog.get_logger(__name__)

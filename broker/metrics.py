@@ -77,6 +77,11 @@ DEAD_LETTERS: Final = Gauge(
     "Messages in each dead-letter queue.",
     ["queue"],
 )
+DEAD_LETTERS_UNRECORDED: Final = Counter(
+    "cme_dead_letters_unrecorded",
+    "Dead letters the router failed to record in the ledger (each failed attempt; a transient "
+    "failure is tried again, anything else is given up with an error log).",
+)
 ENQUIRIES_OVERDUE: Final = Gauge(
     "cme_enquiries_overdue",
     "Locate enquiries routed longer ago than the response SLA with no routed response.",

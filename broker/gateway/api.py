@@ -188,7 +188,7 @@ async def acknowledge(message_id: MessageId, agency: Caller, service: Service) -
 )
 async def track(message_id: MessageId, agency: Caller, service: Service) -> Track:
     """What the hub's ledger holds about a message the caller sent or received: routed,
-    refused (with the reason code), receipted."""
+    refused (with the reason code), receipted, dead-lettered."""
     entries = await service.track(agency, message_id.lower())
     return Track(
         message_id=message_id.lower(),

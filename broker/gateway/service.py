@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
-from uuid import uuid4
 
 import structlog
 
@@ -214,16 +213,7 @@ class GatewayService:
         """Record a refusal at the edge (the router never sees these envelopes)."""
         REFUSED.labels(reason=reason).inc()
         log.info("gateway.refused", reason=reason)
+        # The claimed id is not the caller's to use: a fresh one stands in.
         self._parts.ledger.append(
-            LedgerRecord(
-                event=LedgerEvent.REFUSED,
-                message_id=str(uuid4()),  # the claimed id is not the caller's to use
-                sender=agency_id,
-                recipient="unknown",
-                message_type="unknown",
-                schema_version=0,
-                jwe_sha256="",
-                reason_code=reason,
-                rule=rule,
-            )
+            LedgerRecord.unverified(LedgerEvent.REFUSED, reason, rule, sender=agency_id)
         )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -59,6 +59,25 @@ class LedgerRecord(BaseModel):
     """The agreement rule that permitted the share, or the rule a refusal names."""
     related_message_id: MessageId | None = None
     """Another message this event involves, e.g. the receipt's own id on `receipted`."""
+
+    @classmethod
+    def unverified(
+        cls, event: LedgerEvent, reason: str, rule: str, sender: str = "unauthenticated"
+    ) -> "LedgerRecord":
+        """An entry about a message whose claims could not be verified: none of them is
+        recorded, not even its id (a fresh one stands in). `sender`: the agency that handed
+        it over, when the hub knows that much (an authenticated caller at the gateway)."""
+        return cls(
+            event=event,
+            message_id=str(uuid4()),
+            sender=sender,
+            recipient="unknown",
+            message_type="unknown",
+            schema_version=0,
+            jwe_sha256="",
+            reason_code=reason,
+            rule=rule,
+        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ decides on metadata only; it never holds a key that decrypts a payload.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from uuid import uuid4
 
 from broker import errors
 from broker.agreements import AgreementBook, AgreementRefusal
@@ -133,27 +132,15 @@ class RouterCore:
         """The ledger entry for a message RabbitMQ dead-lettered, or None if the ledger holds
         it already (the copy came round twice). Described by its outer header when that still
         authenticates; otherwise only as an unauthenticated dead letter."""
-        rule = f"{death.origin_queue} {death.reason} #{death.deaths}"[:200]
+        rule = death.death[:200]
         authenticated = self._authenticate(self._verifier(), body)
         if isinstance(authenticated, Refuse):
-            return unauthenticated_record(LedgerEvent.DEAD_LETTERED, death.reason, rule)
+            return LedgerRecord.unverified(LedgerEvent.DEAD_LETTERED, death.reason, rule)
         claims = authenticated.claims
         for entry in self._ledger.history(str(claims.jti)):
             if entry.event == LedgerEvent.DEAD_LETTERED and entry.rule == rule:
                 return None
-        return LedgerRecord(
-            event=LedgerEvent.DEAD_LETTERED,
-            message_id=str(claims.jti),
-            sender=claims.iss,
-            recipient=claims.aud,
-            message_type=claims.cme_type,
-            schema_version=claims.cme_ver,
-            subject_refs=claims.subject_refs,
-            justification=claims.justification,
-            jwe_sha256=claims.jwe_sha256,
-            reason_code=death.reason,
-            rule=rule,
-        )
+        return claims_record(LedgerEvent.DEAD_LETTERED, claims, death.reason, rule)
 
     def _verifier(self) -> HeaderVerifier:
         snapshot = self._directory.current()
@@ -226,19 +213,22 @@ class RouterCore:
         return Route(claims, permit.rule)
 
 
-def unauthenticated_record(event: LedgerEvent, reason: str, rule: str) -> LedgerRecord:
-    """An entry about a message whose sender could not be authenticated: nothing it claims
-    is recorded, not even its id (a fresh one stands in)."""
+def claims_record(
+    event: LedgerEvent, claims: OuterClaims, reason: str | None, rule: str
+) -> LedgerRecord:
+    """An entry about an authenticated message: its header's metadata and justification."""
     return LedgerRecord(
         event=event,
-        message_id=str(uuid4()),
-        sender="unauthenticated",
-        recipient="unknown",
-        message_type="unknown",
-        schema_version=0,
-        jwe_sha256="",
+        message_id=str(claims.jti),
+        sender=claims.iss,
+        recipient=claims.aud,
+        message_type=claims.cme_type,
+        schema_version=claims.cme_ver,
+        subject_refs=claims.subject_refs,
+        justification=claims.justification,
+        jwe_sha256=claims.jwe_sha256,
         reason_code=reason,
-        rule=rule,
+        rule=rule[:200],
     )
 
 

@@ -31,7 +31,7 @@ from broker.router.core import (
     Route,
     RouterCore,
     answered,
-    unauthenticated_record,
+    claims_record,
 )
 from broker.transport.batches import Batches
 from broker.transport.deaths import DeadLetter, describe
@@ -45,7 +45,8 @@ from schemas.messages.receipt import ReceiptOutcome
 log = structlog.get_logger(__name__)
 DEAD_LETTER_PREFETCH = 1
 """One at a time: the check that a dead letter is not recorded yet and its recording must
-not interleave with another copy's (dead letters are rare; this costs nothing)."""
+not interleave with another copy's (and the queue has a single active consumer, so two
+replicas do not interleave either). Dead letters are rare: this costs nothing."""
 DEAD_LETTER_RETRY_S = 5.0
 """Pause before a dead letter that could not be recorded is tried again."""
 TRANSIENT = (BrokerError, SQLAlchemyError, OSError, RuntimeError)
@@ -80,6 +81,7 @@ class RouterService:
         self._topology = topology
         self._settings = settings
         self._publisher: Publisher | None = None
+        self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in flight and close."""
@@ -96,9 +98,10 @@ class RouterService:
         batches = Batches(self._settings.batch_size)
         # A passive declare (not get_queue) so the robust channel re-consumes after a reconnect.
         queue = await channel.declare_queue(self._topology.router_queue, passive=True)
+        self._stopping = stop
+        consumers = await self._consume_dead_letter_log(connection)  # before the worker starts
         worker = asyncio.create_task(self._work(batches))
-        consumers: list[tuple[AbstractQueue, str]] = [(queue, await queue.consume(batches.put))]
-        consumers += await self._consume_dead_letter_log(connection)
+        consumers.append((queue, await queue.consume(batches.put)))
         log.info("router.started", actor=self._settings.actor, queue=queue.name)
         await stop.wait()
         try:  # bounded: on a robust channel this waits for the broker to come back otherwise
@@ -127,18 +130,27 @@ class RouterService:
         return [(queue, await queue.consume(self._log_dead_letter))]
 
     async def _log_dead_letter(self, message: AbstractIncomingMessage) -> None:
-        """Record one dead letter, then ack its copy (the original waits in its `.dlq`). If it
-        cannot be recorded now, the copy goes back to the log queue after a pause."""
+        """Record one dead letter, then ack its copy (the original waits in its `.dlq`
+        whatever happens here). A transient failure (the database) gives the copy back after
+        a pause, to be tried again; anything else (a bug) is given up with an error log, so
+        one copy cannot loop for ever (nor, on RabbitMQ 4, be dropped silently by the queue's
+        default delivery limit). Both are counted in `cme_dead_letters_unrecorded`."""
         death = describe(message)
         try:
             await asyncio.to_thread(self._record_dead_letter, message.body, death)
-        except Exception as exc:  # the database, or a bug: never lose the copy, never stop
+        except TRANSIENT as exc:
+            metrics.DEAD_LETTERS_UNRECORDED.inc()
             log.warning("router.dead_letter_not_recorded", error=type(exc).__name__)
-            await asyncio.sleep(DEAD_LETTER_RETRY_S)
+            with contextlib.suppress(TimeoutError):  # a stop cuts the pause short
+                async with asyncio.timeout(DEAD_LETTER_RETRY_S):
+                    await self._stopping.wait()
             with contextlib.suppress(*CHANNEL_GONE):
                 await message.nack(requeue=True)
             return
-        with contextlib.suppress(*CHANNEL_GONE):  # the copy comes back; it is recognised
+        except Exception as exc:  # a bug on this copy: keep the router running
+            metrics.DEAD_LETTERS_UNRECORDED.inc()
+            log.error("router.dead_letter_unrecordable", error=type(exc).__name__)
+        with contextlib.suppress(*CHANNEL_GONE):  # if it comes back, it is recognised
             await message.ack()
 
     def _record_dead_letter(self, body: bytes, death: DeadLetter) -> None:
@@ -295,24 +307,12 @@ class RouterService:
         claims = decision.claims
         if claims is None:
             assert isinstance(decision, Refuse)
-            return [unauthenticated_record(LedgerEvent.REFUSED, decision.reason, decision.rule)]
+            return [LedgerRecord.unverified(LedgerEvent.REFUSED, decision.reason, decision.rule)]
         if isinstance(decision, Route):
             event = LedgerEvent.RECEIPTED if claims.cme_type == RECEIPT else LedgerEvent.ROUTED
             reason = None
         else:
             event, reason = LedgerEvent.REFUSED, decision.reason
-        record = LedgerRecord(
-            event=event,
-            message_id=str(claims.jti),
-            sender=claims.iss,
-            recipient=claims.aud,
-            message_type=claims.cme_type,
-            schema_version=claims.cme_ver,
-            subject_refs=claims.subject_refs,
-            justification=claims.justification,
-            jwe_sha256=claims.jwe_sha256,
-            reason_code=reason,
-            rule=decision.rule[:200],
-        )
+        record = claims_record(event, claims, reason, decision.rule)
         related = answered(claims) or (None,)
         return [record.model_copy(update={"related_message_id": i}) for i in related]

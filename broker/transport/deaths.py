@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aio_pika.abc import AbstractIncomingMessage
+from broker.transport.headers import ATTEMPT_HEADER, REASON_HEADER
 
-from broker.transport.headers import REASON_HEADER
-from broker.transport.retry import ATTEMPT_HEADER
+if TYPE_CHECKING:  # the router's core uses `DeadLetter` without any AMQP code
+    from aio_pika.abc import AbstractIncomingMessage
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,15 @@ class DeadLetter:
     retries: int
     dead_lettered_at: datetime | None
 
+    @property
+    def death(self) -> str:
+        """This death in words, distinct from any other of the same message: RabbitMQ gives
+        each one its own time (a replayed copy starts a fresh `x-death`, count 1 again)."""
+        when = f"at {self.dead_lettered_at:%Y-%m-%dT%H:%M:%SZ}" if self.dead_lettered_at else ""
+        return " ".join(x for x in (self.origin_queue, self.reason, when, f"#{self.deaths}") if x)
 
-def describe(message: AbstractIncomingMessage) -> DeadLetter:
+
+def describe(message: "AbstractIncomingMessage") -> DeadLetter:
     """A dead letter's metadata from RabbitMQ's `x-death` (newest first: its first entry is
     the death that put it here) and the broker's own headers."""
     headers = message.headers or {}

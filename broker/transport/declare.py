@@ -26,7 +26,7 @@ async def declare_topology(
         topology.refused_queue, durable=True, arguments=topology.dead_letter_arguments()
     )
     dead_letter_log = await channel.declare_queue(
-        topology.dead_letter_log, durable=True, arguments=topology.dead_letter_arguments()
+        topology.dead_letter_log, durable=True, arguments=topology.dead_letter_log_arguments()
     )
     for queue_name in topology.work_queues(agencies):
         queue = await channel.declare_queue(

@@ -58,7 +58,8 @@ def agency_topic_permissions(topology: Topology, agency: str, vhost: str) -> lis
 
 def gateway_permissions(topology: Topology, vhost: str) -> dict[str, Any]:
     """configure nothing; write only the ingress exchange; read every agency's inbox
-    (`cme.q.<kind>.<code>`), but no dead-letter, router, wait or refused queue."""
+    (`cme.q.<kind>.<code>`), but no dead-letter, dead-letter log, router, wait or refused
+    queue."""
     return {
         "user": GATEWAY_USER,
         "vhost": vhost,
@@ -112,8 +113,8 @@ def definitions(topology: Topology, agencies: list[str], vhost: str = "/") -> di
         (topology.requeue, "topic"),
     ]
     queues = [
-        _queue(name, vhost, topology.dead_letter_arguments())
-        for name in (topology.refused_queue, topology.dead_letter_log)
+        _queue(topology.refused_queue, vhost, topology.dead_letter_arguments()),
+        _queue(topology.dead_letter_log, vhost, topology.dead_letter_log_arguments()),
     ]
     bindings = []
     for delay in topology.retry_delays_s:

@@ -1,5 +1,7 @@
 """The broker's own AMQP headers (names only: their values are never personal data)."""
 
+ATTEMPT_HEADER = "x-cme-attempt"
+"""How many times the router or a dead-letter replay has sent a message round a retry."""
 PUBLISHER_HEADER = "x-cme-publisher"
 """The AMQP user that first published a message the router sends round a retry."""
 REASON_HEADER = "x-cme-reason"

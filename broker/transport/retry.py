@@ -6,11 +6,11 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from broker.errors import BrokerError
+from broker.transport.headers import ATTEMPT_HEADER
 from broker.transport.publish import Publisher
 from broker.transport.topology import Topology
 
 log = structlog.get_logger(__name__)
-ATTEMPT_HEADER = "x-cme-attempt"
 
 
 def attempt_of(message: AbstractIncomingMessage) -> int:

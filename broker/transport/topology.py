@@ -7,10 +7,12 @@ r"""The hub's RabbitMQ topology, declared in code and exported as RabbitMQ defin
     consumer --(cme.retry, key <delay>.<queue>)--> cme.wait.<delay> --(TTL)--> cme.requeue
         --> back to <queue>     (bounded retries with back-off, no delayed-message plugin)
 
-Every queue is a durable quorum queue with at-least-once dead-lettering (which needs
-`overflow=reject-publish`: the default strategy silently drops dead letters when the target
-is unavailable) and a `delivery-limit` so a poison message cannot loop forever. All names start
-with a prefix, so two hubs (or many test runs) can share one RabbitMQ.
+Every queue is a durable quorum queue. The work and wait queues dead-letter at least once
+(which needs `overflow=reject-publish`: the default strategy silently drops dead letters when
+the target is unavailable), and the work queues have a `delivery-limit` so a poison message
+cannot loop forever; the dead-letter, dead-letter log and refused queues are where messages
+end, with neither. All names start with a prefix, so two hubs (or many test runs) can share
+one RabbitMQ.
 """
 
 from dataclasses import dataclass, field
@@ -129,6 +131,12 @@ class Topology:
     def dead_letter_arguments() -> dict[str, Any]:
         """Dead-letter queues are quorum queues too (they must not lose what they hold)."""
         return {"x-queue-type": "quorum"}
+
+    @staticmethod
+    def dead_letter_log_arguments() -> dict[str, Any]:
+        """A quorum queue with one active consumer at a time: two router replicas must not
+        both record the same dead letter (its copy can come round twice)."""
+        return {"x-queue-type": "quorum", "x-single-active-consumer": True}
 
     def work_queues(self, agencies: list[str]) -> list[str]:
         """Every queue that is consumed: the router's and each agency's."""

@@ -32,4 +32,5 @@ def test_pipeline_benchmark_runs_and_its_ledger_verifies(rabbitmq_url: str) -> N
     assert figures["cores_needed_at_offered_rate"] > 0
     assert 0 <= figures["machine_idle_pct"] <= 100
     assert 0 <= figures["machine_steal_pct"] <= 100
+    assert 0 <= figures["machine_iowait_pct"] <= 100
     assert set(figures["targets_met"]) == {"ratio>=0.5", "p99<100ms", "ledger_100k<10s"}

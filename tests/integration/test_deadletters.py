@@ -6,6 +6,7 @@ where it was."""
 import asyncio
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,8 @@ from typing import cast
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
+from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -26,11 +29,12 @@ from broker.deadletters import (
     resolve_queue,
 )
 from broker.envelope import Opened
-from broker.ledger import LedgerFilter
+from broker.ledger import LedgerFilter, LedgerRecord
+from broker.router import service as router_service
 from broker.router.core import Decision
-from broker.transport.headers import PUBLISHER_HEADER, SENDER_HEADER
+from broker.transport.deaths import DeadLetter
+from broker.transport.headers import ATTEMPT_HEADER, PUBLISHER_HEADER, SENDER_HEADER
 from broker.transport.publish import Publisher
-from broker.transport.retry import ATTEMPT_HEADER
 from broker.transport.topology import Topology
 from tests.integration.hub_harness import LA, SCHOOL, Hub, eventually, receipt_of
 
@@ -116,17 +120,20 @@ def events_of(hub: Hub, message_id: str) -> list[str]:
     return [e.event for e in hub.container.ledger(signing=False).history(message_id)]
 
 
-async def recorded_as_dead_letter(hub: Hub, message_id: str, queue: str, reason: str) -> None:
-    """The router recorded the dead letter in the ledger (once, with RabbitMQ's reason and
-    the queue it died in, and the sender's justification), and acked the log queue's copy."""
-    await eventually(lambda: "dead_lettered" in events_of(hub, message_id), 30)
+async def recorded_as_dead_letter(
+    hub: Hub, message_id: str, queue: str, reason: str, deaths: int = 1
+) -> None:
+    """The router recorded each death in the ledger (once, with RabbitMQ's reason, the queue
+    it died in and when, and the sender's justification), and acked the log queue's copy."""
+    await eventually(lambda: events_of(hub, message_id).count("dead_lettered") >= deaths, 30)
     entries = hub.container.ledger(signing=False).history(message_id)
     dead = [e for e in entries if e.event == "dead_lettered"]
-    assert len(dead) == 1
-    assert (dead[0].sender, dead[0].recipient) == (SCHOOL, LA)
-    assert dead[0].reason_code == reason
-    assert dead[0].rule == f"{queue} {reason} #1"
-    assert dead[0].justification is not None
+    assert len(dead) == deaths
+    for entry in dead:
+        assert (entry.sender, entry.recipient) == (SCHOOL, LA)
+        assert entry.reason_code == reason
+        assert re.fullmatch(rf"{re.escape(queue)} {reason} at \S+Z #1", entry.rule or ""), entry
+        assert entry.justification is not None
     await wait_for_depth(hub.rabbitmq_url, hub.container.topology.dead_letter_log, 0, 30)
 
 
@@ -160,6 +167,12 @@ async def test_poison_message_in_an_inbox_is_listed_replayed_after_the_fix_and_p
         assert sealed.envelope.header[:16] not in listing
     assert await depth(hub.rabbitmq_url, f"{queue}.dlq") == 1
 
+    # Replayed before the fix: it dies again, and that second death is recorded too.
+    replayed = await cli("replay", queue, "--message-id", message_id, "--yes")
+    assert "replayed 1 message(s)" in replayed
+    await recorded_as_dead_letter(hub, message_id, queue, "delivery_limit", deaths=2)
+    await wait_for_depth(hub.rabbitmq_url, f"{queue}.dlq", 1, DEAD_LETTERED_WITHIN_S)
+
     poison.clear()  # the fix
     replayed = await cli("replay", queue, "--message-id", message_id, "--yes")
     assert "replayed 1 message(s)" in replayed
@@ -167,7 +180,7 @@ async def test_poison_message_in_an_inbox_is_listed_replayed_after_the_fix_and_p
     await eventually(lambda: receipt_of(hub, message_id) == ("accepted", None))
     assert await depth(hub.rabbitmq_url, f"{queue}.dlq") == 0
     await eventually(lambda: "receipted" in events_of(hub, message_id))
-    assert events_of(hub, message_id) == ["routed", "dead_lettered", "receipted"]
+    assert events_of(hub, message_id) == ["routed", "dead_lettered", "dead_lettered", "receipted"]
 
 
 async def test_poison_message_in_the_router_is_replayed_with_its_publisher(
@@ -224,15 +237,64 @@ async def test_each_dead_letter_is_recorded_once_and_an_unverifiable_one_as_unau
         for body in (sealed.to_json().encode(), sealed.to_json().encode(), b"not an envelope"):
             message = aio_pika.Message(body, message_id=message_id, headers={"x-death": [death]})
             await channel.default_exchange.publish(message, log_queue)
-    await wait_for_depth(hub.rabbitmq_url, log_queue, 0, 30)
-    await eventually(lambda: "dead_lettered" in events_of(hub, message_id), 30)
 
+    def unverified() -> list[dict[str, str]]:
+        out = io.StringIO()
+        ledger = hub.container.ledger(signing=False)
+        ledger.export(LedgerFilter(agency="unauthenticated"), "json", out)
+        return cast(list[dict[str, str]], json.loads(out.getvalue()))
+
+    await eventually(lambda: bool(unverified()), 30)
+    await eventually(lambda: "dead_lettered" in events_of(hub, message_id), 30)
+    await wait_for_depth(hub.rabbitmq_url, log_queue, 0, 30)
     assert events_of(hub, message_id).count("dead_lettered") == 1
-    out = io.StringIO()
-    hub.container.ledger(signing=False).export(LedgerFilter(agency="unauthenticated"), "json", out)
-    unverified = json.loads(out.getvalue())
-    assert [(e["event"], e["reason_code"]) for e in unverified] == [("dead_lettered", "rejected")]
-    assert unverified[0]["message_id"] != message_id  # its claimed id is not trusted
+    recorded = unverified()
+    assert [(e["event"], e["reason_code"]) for e in recorded] == [("dead_lettered", "rejected")]
+    assert recorded[0]["message_id"] != message_id  # its claimed id is not trusted
+
+
+async def test_a_dead_letter_is_recorded_after_the_database_is_back_and_a_bug_does_not_loop(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transient failure (the database) gives the copy back to be tried again; anything
+    else gives it up (the original stays in its `.dlq`), so no copy loops for ever. Both are
+    counted for the alert."""
+    monkeypatch.setattr(router_service, "DEAD_LETTER_RETRY_S", 0.1)
+    await hub.start(clients=[SCHOOL], routers=1)
+    (_, _, service) = hub._routers[0]
+    core = service._core
+    record = core.dead_letter_record
+    failures = {"transient": 2, "bug": 1}
+
+    def failing(body: bytes, death: DeadLetter) -> LedgerRecord | None:
+        if death.reason == "rejected" and failures["transient"]:
+            failures["transient"] -= 1
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        if death.reason == "expired" and failures["bug"]:
+            failures["bug"] -= 1
+            raise ValueError("a bug on this copy")
+        return record(body, death)
+
+    monkeypatch.setattr(core, "dead_letter_record", failing)
+    before = REGISTRY.get_sample_value("cme_dead_letters_unrecorded_total") or 0.0
+    retried = hub.send_example(SCHOOL, LA, DELETION)
+    given_up = hub.send_example(SCHOOL, LA, DELETION)
+    queue = hub.container.topology.agency_queue(LA)
+    log_queue = hub.container.topology.dead_letter_log
+    connection = await aio_pika.connect(hub.rabbitmq_url, timeout=15)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        for sealed, reason in ((retried, "rejected"), (given_up, "expired")):
+            death = {"queue": queue, "reason": reason, "count": 1}
+            message = aio_pika.Message(sealed.to_json().encode(), headers={"x-death": [death]})
+            await channel.default_exchange.publish(message, log_queue)
+
+    await eventually(lambda: "dead_lettered" in events_of(hub, str(retried.claims.jti)), 30)
+    await eventually(lambda: failures == {"transient": 0, "bug": 0}, 30)
+    await wait_for_depth(hub.rabbitmq_url, log_queue, 0, 30)
+    assert "dead_lettered" not in events_of(hub, str(given_up.claims.jti))
+    after = REGISTRY.get_sample_value("cme_dead_letters_unrecorded_total") or 0.0
+    assert after - before == 3
 
 
 async def test_reading_and_a_selective_replay_keep_the_order_of_the_rest(hub: Hub) -> None:

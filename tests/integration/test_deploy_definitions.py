@@ -239,7 +239,8 @@ async def test_the_gateway_can_do_nothing_else(
 ) -> None:
     t = imported.topology
     school = imported.agencies[1]
-    for queue in (t.dead_letter_queue(t.agency_queue(school)), t.router_queue, t.refused_queue):
+    queues = (t.dead_letter_queue(t.agency_queue(school)), t.router_queue, t.refused_queue)
+    for queue in (*queues, t.dead_letter_log):
         await refused(as_gateway, lambda c, q=queue: get(c, q))  # type: ignore[misc]
     around = ((t.deliver, routing_word(school)), (t.retry, f"1s.{t.agency_queue(school)}"))
     for exchange, key in around:

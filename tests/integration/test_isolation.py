@@ -355,6 +355,7 @@ async def test_cannot_consume_its_own_dead_letters_or_the_router_queue(
         topology.dead_letter_queue(topology.agency_queue(SCHOOL)),
         topology.router_queue,
         topology.refused_queue,
+        topology.dead_letter_log,  # every agency's dead envelopes
         topology.wait_queue(topology.retry_delays_s[0]),
     ):
 

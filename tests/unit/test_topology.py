@@ -305,6 +305,12 @@ def test_only_dead_letters_reach_the_dead_letter_log(document: dict[str, Any]) -
     assert sources == {T.dlx}
 
 
+def test_the_dead_letter_log_has_one_active_consumer(document: dict[str, Any]) -> None:
+    """Router replicas take turns on it: two cannot record the same dead letter at once."""
+    arguments = queues_of(document)[T.dead_letter_log]["arguments"]
+    assert arguments == {"x-queue-type": "quorum", "x-single-active-consumer": True}
+
+
 def test_the_router_alone_is_bound_to_ingress(document: dict[str, Any]) -> None:
     on_ingress = [b for b in document["bindings"] if b["source"] == T.ingress]
     assert [(b["destination"], b["routing_key"]) for b in on_ingress] == [(T.router_queue, "in.#")]
