@@ -132,7 +132,7 @@ class RouterCore:
         """The ledger entry for a message RabbitMQ dead-lettered, or None if the ledger holds
         it already (the copy came round twice). Described by its outer header when that still
         authenticates; otherwise only as an unauthenticated dead letter."""
-        rule = death.death[:200]
+        rule = death.summary[:200]
         authenticated = self._authenticate(self._verifier(), body)
         if isinstance(authenticated, Refuse):
             return LedgerRecord.unverified(LedgerEvent.DEAD_LETTERED, death.reason, rule)

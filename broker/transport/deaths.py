@@ -23,7 +23,7 @@ class DeadLetter:
     dead_lettered_at: datetime | None
 
     @property
-    def death(self) -> str:
+    def summary(self) -> str:
         """This death in words, distinct from any other of the same message: RabbitMQ gives
         each one its own time (a replayed copy starts a fresh `x-death`, count 1 again)."""
         when = f"at {self.dead_lettered_at:%Y-%m-%dT%H:%M:%SZ}" if self.dead_lettered_at else ""
